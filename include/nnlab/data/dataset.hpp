@@ -1,0 +1,52 @@
+// Datasets: samples x (features...) and targets y (target width per sample). Classification
+// datasets hold class indices 0..classes-1 as floats in a (n, 1) target, with optional class
+// names for printouts (Sign Language MNIST names its classes A-Y).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nnlab/tensor.hpp"
+
+namespace nnlab {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual Shape sample_shape() const = 0;  // x per sample, e.g. (784) or (28, 28)
+  virtual int64_t target_width() const = 0;
+  // Copies the samples at the given indices into x (n, sample...) and y (n, target_width); both
+  // are resized.
+  virtual void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const = 0;
+
+  int64_t num_classes = 0;               // 0 for regression targets
+  std::vector<std::string> class_names;  // empty, or one per class
+  std::string name;                      // for messages: a file or dataset name
+};
+
+class InMemoryDataset : public Dataset {
+ public:
+  InMemoryDataset() = default;
+  InMemoryDataset(Tensor x, Tensor y, int64_t classes = 0);  // x (n, ...), y (n, k)
+  int64_t size() const override { return x_.rows(); }
+  Shape sample_shape() const override;
+  int64_t target_width() const override { return y_.cols(); }
+  void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const override;
+
+  const Tensor& x() const { return x_; }
+  const Tensor& y() const { return y_; }
+  Tensor& x() { return x_; }
+  Tensor& y() { return y_; }
+
+  // Splits off the last `fraction` of samples (Keras's validation_split takes the tail, unshuffled).
+  std::pair<InMemoryDataset, InMemoryDataset> split_tail(double fraction) const;
+  InMemoryDataset head(int64_t n) const;  // the first n samples
+
+ private:
+  Tensor x_, y_;
+};
+
+}  // namespace nnlab

@@ -1,0 +1,92 @@
+// Sequential model: a stack of layers, with all trainable parameters in one flat buffer and their
+// gradients in another (named views per layer), and non-trainable state (running statistics) in a
+// third.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nnlab/layers/layer.hpp"
+#include "nnlab/random.hpp"
+#include "nnlab/tensor.hpp"
+
+namespace nnlab {
+
+struct NamedTensor {
+  std::string name;  // "dense_1.kernel"
+  Shape shape;
+  std::span<float> value;
+  bool trainable;
+};
+
+class Model {
+ public:
+  Model() = default;
+  Model(Model&&) = default;
+  Model& operator=(Model&&) = default;
+
+  Model& add(std::unique_ptr<Layer> layer);
+  template <class L, class... Args>
+  Model& add(Args&&... args) {
+    return add(std::make_unique<L>(std::forward<Args>(args)...));
+  }
+
+  // Fixes the input shape (per sample), allocates the parameter buffers and initialises them from
+  // the seed. Layers are named "<type>_<k>" in order when they have no name.
+  void build(const Shape& input, uint64_t seed = 42);
+  bool built() const { return built_; }
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return output_shape_; }
+
+  // Forward pass over a batch x: (batch, input...). Returns the output (batch, output...), which
+  // stays valid until the next forward call. Intermediate activations are kept for backward().
+  const Tensor& forward(const Tensor& x, Mode mode);
+  // Backward pass from dL/d(output), or from dL/d(logits of the last layer's output activation)
+  // when from_logits is true. Fills grads().
+  void backward(const Tensor& grad, bool from_logits);
+  // The last layer's pre-activation values from the last forward call (for fused losses).
+  const Tensor* output_logits() const;
+  std::string output_activation() const;
+
+  // Inference in batches.
+  Tensor predict(const Tensor& x, int64_t batch_size = 256);
+
+  std::span<float> params() { return params_; }
+  std::span<float> grads() { return grads_; }
+  std::span<float> state() { return state_; }
+  std::vector<NamedTensor> named_tensors();
+  int64_t param_count() const { return static_cast<int64_t>(params_.size() + state_.size()); }
+  int64_t trainable_count() const { return static_cast<int64_t>(params_.size()); }
+
+  size_t num_layers() const { return layers_.size(); }
+  Layer& layer(size_t i) { return *layers_.at(i); }
+  const Layer& layer(size_t i) const { return *layers_.at(i); }
+  const Shape& layer_output_shape(size_t i) const { return out_shapes_.at(i); }
+  int64_t layer_param_count(size_t i) const { return layer_params_.at(i); }
+
+  // Keras-like table: layer, output shape, parameter count, and the totals.
+  std::string summary() const;
+  // {"input": [...], "layers": [layer configs]}; from_config() rebuilds an unbuilt-then-built model.
+  nlohmann::json config() const;
+  static Model from_config(const nlohmann::json& config, uint64_t seed = 42);
+
+  Rng& rng() { return rng_; }
+
+ private:
+  std::vector<std::unique_ptr<Layer>> layers_;
+  std::vector<Shape> out_shapes_;
+  std::vector<int64_t> layer_params_;
+  std::vector<Tensor> acts_;       // acts_[i] is the output of layer i (batch, ...)
+  std::vector<Tensor> grad_bufs_;  // two scratch tensors for dL/d(activations), alternated
+  const Tensor* input_ = nullptr;  // the batch of the last forward call
+  Shape input_shape_, output_shape_;
+  std::vector<float> params_, grads_, state_;
+  std::vector<std::pair<size_t, std::vector<ParamSpec>>> specs_;
+  Rng rng_;
+  bool built_ = false;
+};
+
+}  // namespace nnlab

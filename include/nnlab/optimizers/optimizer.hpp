@@ -1,0 +1,35 @@
+// Optimizers: a small update policy that owns its state (one flat buffer per moment, the same length
+// as the parameters). The learning rate is passed to every step, so schedules stay separate.
+// Defaults are Keras's.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nnlab {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  virtual std::string name() const = 0;
+  // One update of all trainable parameters: params (n), grads (n).
+  virtual void step(std::span<float> params, std::span<const float> grads, float lr) = 0;
+  // Named state buffers (for checkpoints): e.g. {"m", &m_}, {"v", &v_}. Empty until the first step.
+  virtual std::vector<std::pair<std::string, std::vector<float>*>> state() { return {}; }
+  virtual nlohmann::json config() const = 0;
+
+  float learning_rate = 0.001f;  // the base rate; a schedule may scale it each step
+  int64_t iterations = 0;        // steps taken so far
+};
+
+// name: "sgd", "adam", "adamw", "rmsprop", "adagrad". options: a JSON object of the optimizer's
+// settings by Keras's names (learning_rate, momentum, nesterov, beta_1, beta_2, epsilon, rho,
+// weight_decay, initial_accumulator_value). Unknown keys and bad values raise nnlab::Error.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const nlohmann::json& options);
+std::vector<std::string> optimizer_names();
+
+}  // namespace nnlab

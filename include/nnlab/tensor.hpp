@@ -1,0 +1,48 @@
+// Tensor: a dense float32 array with a shape, row-major. The first dimension is the batch.
+// resize() keeps the allocation when it shrinks or regrows, so buffers are reused across batches.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace nnlab {
+
+using Shape = std::vector<int64_t>;
+
+std::string shape_str(const Shape& s);  // "(2, 8)"
+int64_t shape_size(const Shape& s);     // product of dimensions; 1 for an empty shape
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(Shape shape, float fill = 0.0f);
+  Tensor(Shape shape, std::vector<float> values);  // values.size() must equal the shape's size
+
+  void resize(const Shape& shape);  // contents are unspecified afterwards
+  void fill(float v);
+
+  const Shape& shape() const { return shape_; }
+  int64_t dim(size_t i) const { return shape_.at(i); }
+  int64_t rows() const { return shape_.empty() ? 0 : shape_[0]; }
+  int64_t cols() const { return rows() == 0 ? 0 : size() / rows(); }  // features per sample
+  int64_t size() const { return static_cast<int64_t>(data_.size()); }
+
+  float* data() { return data_.data(); }
+  const float* data() const { return data_.data(); }
+  std::span<float> span() { return data_; }
+  std::span<const float> span() const { return data_; }
+  float& operator[](int64_t i) { return data_[static_cast<size_t>(i)]; }
+  float operator[](int64_t i) const { return data_[static_cast<size_t>(i)]; }
+  float& at(int64_t r, int64_t c) { return data_[static_cast<size_t>(r * cols() + c)]; }
+  float at(int64_t r, int64_t c) const { return data_[static_cast<size_t>(r * cols() + c)]; }
+
+  // Rows [begin, end) as a new tensor.
+  Tensor slice_rows(int64_t begin, int64_t end) const;
+
+ private:
+  Shape shape_;
+  std::vector<float> data_;
+};
+
+}  // namespace nnlab

@@ -1,0 +1,53 @@
+// Trainer: Keras's compile + fit / evaluate / predict around a Sequential model.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nnlab/data/dataset.hpp"
+#include "nnlab/losses/loss.hpp"
+#include "nnlab/model.hpp"
+#include "nnlab/optimizers/optimizer.hpp"
+#include "nnlab/training/callback.hpp"
+#include "nnlab/training/history.hpp"
+
+namespace nnlab {
+
+struct FitOptions {
+  int epochs = 1;
+  int initial_epoch = 0;
+  int64_t batch_size = 32;  // Keras's default
+  bool shuffle = true;      // reshuffled every epoch from the seed
+  uint64_t seed = 42;
+  int verbose = 1;          // 0 quiet, 1 progress bar / lines
+  void validate() const;    // throws nnlab::Error naming the bad value
+};
+
+class Trainer {
+ public:
+  Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer);
+
+  // Trains on `train`, evaluating on `validation` (may be null) after every epoch. Callbacks are
+  // called in order after the built-in History (and ProgressBar when verbose).
+  History fit(const Dataset& train, const FitOptions& options, const Dataset* validation = nullptr,
+              const std::vector<Callback*>& callbacks = {});
+  // Mean loss and, where it applies, accuracy over the dataset.
+  Logs evaluate(const Dataset& data, int64_t batch_size = 256);
+
+  Model& model() { return model_; }
+  Loss& loss() { return *loss_; }
+  Optimizer& optimizer() { return *optimizer_; }
+  Rng& rng() { return rng_; }
+
+ private:
+  // One optimizer step on a batch; returns the batch's loss and adds correct predictions to *correct.
+  double train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr);
+
+  Model& model_;
+  std::unique_ptr<Loss> loss_;
+  std::unique_ptr<Optimizer> optimizer_;
+  Tensor grad_;  // dLoss/d(output or logits), reused across steps
+  Rng rng_;
+};
+
+}  // namespace nnlab
