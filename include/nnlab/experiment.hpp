@@ -1,0 +1,83 @@
+// Experiments: a small TOML (or JSON) file describing data, model and training, with command-line
+// overrides ("train.epochs=5"). run_experiment() trains it and writes a run folder holding the
+// config it used (config.json), the history (history.csv), the model (model.safetensors) and the
+// summary (summary.txt).
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "nnlab/data/dataset.hpp"
+#include "nnlab/model.hpp"
+#include "nnlab/training/history.hpp"
+
+namespace nnlab {
+
+// Parses a TOML or JSON file (by extension: .json is JSON, anything else TOML) into JSON. Syntax
+// errors name the file, line and column.
+nlohmann::json parse_config_file(const std::string& path);
+// Applies "a.b.c=value": value is read as JSON when it parses (numbers, true/false, arrays), else as
+// a string. Throws naming the override when it has no '='.
+void apply_override(nlohmann::json& config, const std::string& assignment);
+// A path to an existing file, or the name of a built-in experiment ("xor", "fashion-mnist", ...).
+std::string resolve_experiment(const std::string& name_or_path);
+std::vector<std::string> builtin_experiments();
+
+struct DataSpec {
+  std::string dataset = "xor";   // xor, and, or, fashion-mnist, mnist, sign-mnist
+  std::string dir;               // where to look for files ("" = the usual places)
+  bool scale = true;             // pixels / 255
+  bool standardize = false;      // subtract the training mean, divide by its standard deviation
+  int64_t limit = 0;             // use only the first N training samples (0 = all)
+  int64_t test_limit = 0;        // use only the first N test samples (0 = all)
+};
+
+struct TrainSpec {
+  std::string loss = "binary_crossentropy";
+  std::string optimizer = "sgd";
+  nlohmann::json optimizer_options = nlohmann::json::object();  // Keras names: learning_rate, ...
+  int epochs = 1;
+  int64_t batch_size = 32;
+  bool shuffle = true;
+  double validation_split = 0.0;  // take the tail of the training data (Keras) when there is no test set
+  bool validate_on_test = true;   // the course uses the test file as validation data
+};
+
+struct Experiment {
+  std::string name;
+  std::string source;   // the file it came from
+  uint64_t seed = 42;
+  int threads = 0;      // 0: leave as is
+  DataSpec data;
+  nlohmann::json model;  // {"layers": [...]}, input from the data
+  TrainSpec train;
+  nlohmann::json config;  // the whole resolved config, as saved in the run folder
+
+  // Validates everything (unknown keys, bad values) up front, naming the source file and key.
+  static Experiment from_json(const nlohmann::json& config, const std::string& source);
+  // load + overrides + validate.
+  static Experiment load(const std::string& name_or_path, const std::vector<std::string>& overrides = {});
+};
+
+struct LoadedData {
+  InMemoryDataset train;
+  InMemoryDataset test;  // may be empty (size 0) when the dataset has no test split
+};
+LoadedData load_data(const DataSpec& spec);
+
+// Builds the experiment's model for the given input shape, with the experiment's seed.
+Model build_model(const Experiment& e, const Shape& input);
+
+struct RunOptions {
+  std::string out_dir;  // "" = runs/<name>-<timestamp>
+  int verbose = 1;
+};
+struct RunResult {
+  std::string run_dir;
+  History history;
+  double test_loss = 0, test_accuracy = -1;  // accuracy -1 when it does not apply
+};
+RunResult run_experiment(const Experiment& e, const RunOptions& options);
+
+}  // namespace nnlab

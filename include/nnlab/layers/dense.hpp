@@ -1,0 +1,51 @@
+// Dense (fully connected): y = act(x W + b). W is (in, units) as in Keras, b is (units).
+// Glorot-uniform weights and zero biases by default; "he_uniform"/"he_normal" as options.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "nnlab/activations/activation.hpp"
+#include "nnlab/layers/layer.hpp"
+
+namespace nnlab {
+
+struct DenseOptions {
+  int64_t units = 0;
+  std::string activation = "linear";
+  bool use_bias = true;
+  std::string kernel_initializer = "glorot_uniform";  // glorot_uniform, glorot_normal, he_uniform, he_normal, zeros
+};
+
+class Dense : public Layer {
+ public:
+  explicit Dense(DenseOptions options);
+  Dense(int64_t units, const std::string& activation = "linear");
+  std::string type() const override { return "dense"; }
+  Shape build(const Shape& input) override;
+  std::vector<ParamSpec> param_specs() const override;
+  void bind(std::vector<ParamView> views) override;
+  void init_params(Rng& rng) override;
+  void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                bool dy_is_preactivation) override;
+  std::string output_activation() const override;
+  const Tensor* preactivation(const Tensor& x) const override;
+  nlohmann::json config() const override;
+
+  const DenseOptions& options() const { return opt_; }
+  std::span<float> kernel() { return w_.value; }  // (in, units)
+  std::span<float> bias() { return b_.value; }    // (units)
+
+ private:
+  DenseOptions opt_;
+  std::unique_ptr<Activation> act_;  // null for linear
+  int64_t in_ = 0;
+  ParamView w_, b_;
+  Tensor z_;   // (batch, units) pre-activation, kept for backward when there is an activation
+  Tensor dz_;  // (batch, units) scratch
+};
+
+// Fills a kernel (fan_in, fan_out) by the named initialiser. Throws for an unknown name.
+void initialize_kernel(const std::string& initializer, std::span<float> w, int64_t fan_in, int64_t fan_out, Rng& rng);
+
+}  // namespace nnlab

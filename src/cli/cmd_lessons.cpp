@@ -1,0 +1,63 @@
+#include <cstdio>
+#include <string>
+
+#include "commands.hpp"
+#include "nnlab/lessons.hpp"
+
+namespace nnlab::cli {
+
+static void print_run(const TruthTableRun& r) {
+  std::printf("  %-9s %-4s seed %-3llu outputs [%.3f, %.3f, %.3f, %.3f] targets [%g, %g, %g, %g] loss %.4f  %s\n",
+              r.architecture.c_str(), r.table.c_str(), static_cast<unsigned long long>(r.seed), r.outputs[0],
+              r.outputs[1], r.outputs[2], r.outputs[3], r.targets[0], r.targets[1], r.targets[2], r.targets[3],
+              r.loss, r.all_correct ? "all 4 correct" : "WRONG");
+}
+
+void add_lessons(CLI::App& app) {
+  auto seeds = std::make_shared<int>(10);
+  auto epochs = std::make_shared<int>(1000);
+  auto* x = app.add_subcommand("xor", "The XOR lesson: a logistic unit solves AND and OR but not XOR; a 2-8-1 MLP does");
+  x->add_option("--seeds", *seeds, "How many seeds to train the MLP with")->check(CLI::Range(1, 1000))->capture_default_str();
+  x->add_option("--epochs", *epochs, "Epochs per run (one batch of 4 each)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  x->callback([seeds, epochs] {
+    std::printf("Inputs (0,0), (0,1), (1,0), (1,1); binary cross-entropy, SGD lr 0.1, %d epochs, batch 4.\n\n", *epochs);
+    std::printf("1. A logistic unit, Dense(1, sigmoid), 3 parameters:\n");
+    for (const char* t : {"and", "or", "xor"}) print_run(train_truth_table(t, "logistic", 1, *epochs));
+    std::printf("   A single line cannot separate XOR's classes: its outputs stay near 0.5.\n\n");
+    std::printf("2. An MLP, Dense(8, relu) then Dense(1, sigmoid), 33 parameters, on XOR:\n");
+    int solved = 0;
+    for (int s = 1; s <= *seeds; ++s) {
+      const auto r = train_truth_table("xor", "mlp", static_cast<uint64_t>(s), *epochs);
+      print_run(r);
+      solved += r.all_correct;
+    }
+    std::printf("   solved XOR with %d of %d seeds\n", solved, *seeds);
+  });
+
+  auto seed = std::make_shared<uint64_t>(42);
+  auto* l = app.add_subcommand("linearity", "Stacked linear layers are one linear layer; an activation breaks that");
+  l->add_option("--seed", *seed, "Seed for the random weights and inputs")->capture_default_str();
+  l->callback([seed] {
+    const LinearityReport r = linearity_demo(*seed);
+    std::printf("Stack: Dense(%lld->%lld) -> Dense(%lld->%lld) -> Dense(%lld->%lld), no activations.\n",
+                (long long)r.sizes[0], (long long)r.sizes[1], (long long)r.sizes[1], (long long)r.sizes[2],
+                (long long)r.sizes[2], (long long)r.sizes[3]);
+    std::printf("Collapsed into one Dense(%lld->%lld): W = W1 W2 W3, b = (b1 W2 + b2) W3 + b3\n",
+                (long long)r.sizes[0], (long long)r.sizes[3]);
+    std::printf("W (%lld x %lld):\n", (long long)r.collapsed_w.rows(), (long long)r.collapsed_w.cols());
+    for (int64_t i = 0; i < r.collapsed_w.rows(); ++i) {
+      std::printf("  [");
+      for (int64_t j = 0; j < r.collapsed_w.cols(); ++j) std::printf("%s%9.5f", j ? ", " : "", r.collapsed_w.at(i, j));
+      std::printf("]\n");
+    }
+    std::printf("b: [");
+    for (int64_t j = 0; j < r.collapsed_b.cols(); ++j) std::printf("%s%9.5f", j ? ", " : "", r.collapsed_b.at(0, j));
+    std::printf("]\n\n");
+    std::printf("Largest |stack - single layer| over %lld random inputs: %.3g  (float32 rounding: the same map)\n",
+                (long long)r.samples, r.max_diff_linear);
+    std::printf("With relu after each hidden layer, same weights:     %.3g  (no longer one linear map)\n",
+                r.max_diff_relu);
+  });
+}
+
+}  // namespace nnlab::cli

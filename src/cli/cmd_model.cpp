@@ -1,0 +1,122 @@
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include "commands.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/experiment.hpp"
+#include "nnlab/io/safetensors.hpp"
+#include "nnlab/metrics.hpp"
+#include "nnlab/training/trainer.hpp"
+
+namespace fs = std::filesystem;
+
+namespace nnlab::cli {
+
+// A run folder or a model file -> the model file.
+static std::string model_path(const std::string& arg) {
+  std::error_code ec;
+  if (fs::is_directory(arg, ec)) return (fs::path(arg) / "model.safetensors").string();
+  return arg;
+}
+
+// The experiment a model was trained by, from its metadata.
+static Experiment experiment_of(const std::map<std::string, std::string>& meta, const std::string& path) {
+  auto it = meta.find("nnlab.experiment");
+  check(it != meta.end(), path + ": the model carries no experiment; pass --dataset");
+  return Experiment::from_json(nlohmann::json::parse(it->second), path);
+}
+
+void add_model_commands(CLI::App& app) {
+  struct EvalArgs {
+    std::string model, dataset;
+    int64_t batch_size = 256;
+  };
+  auto ea = std::make_shared<EvalArgs>();
+  auto* ev = app.add_subcommand("evaluate", "Evaluate a trained model (a run folder or .safetensors) on its test data");
+  ev->add_option("model", ea->model, "Run folder or model file")->required();
+  ev->add_option("--dataset", ea->dataset, "Dataset to evaluate on (default: the one it was trained on)");
+  ev->add_option("--batch-size", ea->batch_size, "Batch size")->check(CLI::PositiveNumber);
+  ev->callback([ea] {
+    const std::string path = model_path(ea->model);
+    std::map<std::string, std::string> meta;
+    Model model = load_model(path, &meta);
+    Experiment e = experiment_of(meta, path);
+    if (!ea->dataset.empty()) e.data.dataset = ea->dataset;
+    LoadedData data = load_data(e.data);
+    const InMemoryDataset& test = data.test.size() > 0 ? data.test : data.train;
+    Trainer t(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+    Logs logs = t.evaluate(test, ea->batch_size);
+    std::printf("%s on %s (%lld samples): loss %.4f", path.c_str(), e.data.dataset.c_str(),
+                static_cast<long long>(test.size()), logs["loss"]);
+    if (logs.count("accuracy")) std::printf(", accuracy %.2f%%", 100.0 * logs["accuracy"]);
+    std::printf("\n");
+  });
+
+  struct PredictArgs {
+    std::string model;
+    std::vector<std::string> values;
+  };
+  auto pa = std::make_shared<PredictArgs>();
+  auto* pr = app.add_subcommand("predict", "Print a trained model's outputs for inputs given on the command line");
+  pr->add_option("model", pa->model, "Run folder or model file")->required();
+  pr->add_option("--input", pa->values, "One sample as comma-separated numbers (repeatable)")->required();
+  pr->callback([pa] {
+    Model model = load_model(model_path(pa->model));
+    const int64_t width = shape_size(model.input_shape());
+    Tensor x({static_cast<int64_t>(pa->values.size()), width});
+    for (size_t i = 0; i < pa->values.size(); ++i) {
+      std::vector<float> v;
+      std::string field;
+      std::stringstream ss(pa->values[i]);
+      while (std::getline(ss, field, ',')) {
+        try {
+          size_t used = 0;
+          v.push_back(std::stof(field, &used));
+          check(used == field.size(), "");
+        } catch (const std::exception&) {
+          throw Error("--input " + std::to_string(i + 1) + ": '" + field + "' is not a number");
+        }
+      }
+      check(static_cast<int64_t>(v.size()) == width, "--input " + std::to_string(i + 1) + " has " +
+                                                         std::to_string(v.size()) + " values, the model expects " +
+                                                         std::to_string(width));
+      std::copy(v.begin(), v.end(), x.data() + static_cast<int64_t>(i) * width);
+    }
+    const Tensor y = model.predict(x);
+    for (int64_t r = 0; r < y.rows(); ++r) {
+      std::printf("[");
+      for (int64_t c = 0; c < y.cols(); ++c) std::printf("%s%.6g", c ? ", " : "", y.at(r, c));
+      std::printf("]");
+      if (y.cols() > 1) std::printf("  class %lld", static_cast<long long>(argmax_row(y, r)));
+      std::printf("\n");
+    }
+  });
+
+  auto what = std::make_shared<std::string>();
+  auto* su = app.add_subcommand("summary", "Print a model's layers and parameter counts (experiment or model file)");
+  su->add_option("what", *what, "Experiment name/file, run folder or model file")->required();
+  su->callback([what] {
+    const std::string p = model_path(*what);
+    if (fs::path(p).extension() == ".safetensors") {
+      std::printf("%s", load_model(p).summary().c_str());
+      return;
+    }
+    const Experiment e = Experiment::load(*what);
+    Shape input = e.data.dataset == "xor" || e.data.dataset == "and" || e.data.dataset == "or" ? Shape{2}
+                                                                                               : Shape{784};
+    if (e.model.contains("input")) input = e.model["input"].get<Shape>();
+    std::printf("%s", build_model(e, input).summary().c_str());
+  });
+}
+
+void add_experiments(CLI::App& app) {
+  auto* c = app.add_subcommand("experiments", "List the built-in experiments");
+  c->callback([] {
+    for (const auto& n : builtin_experiments()) std::printf("%s\n", n.c_str());
+  });
+}
+
+}  // namespace nnlab::cli

@@ -1,0 +1,57 @@
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "nnlab/experiment.hpp"
+#include "nnlab/kernels/gemm.hpp"
+
+namespace nnlab::cli {
+
+void add_train(CLI::App& app) {
+  struct Args {
+    std::string experiment = "fashion-mnist";
+    std::vector<std::string> set;
+    int epochs = 0, threads = 0;
+    int64_t batch_size = 0, limit = 0;
+    double lr = 0;
+    int64_t seed = -1;
+    std::string out;
+    bool quiet = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("train", "Train an experiment (a built-in name or a .toml/.json file)");
+  cmd->add_option("experiment", args->experiment, "Experiment name or file")->capture_default_str();
+  cmd->add_option("--set", args->set, "Override a setting: key.path=value (repeatable), e.g. train.epochs=5");
+  cmd->add_option("--epochs", args->epochs, "Number of epochs")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", args->batch_size, "Mini-batch size")->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", args->lr, "Learning rate")->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args->seed, "Seed for every random choice")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--limit", args->limit, "Use only the first N training samples")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", args->threads, "Threads for the whole process")->check(CLI::PositiveNumber);
+  cmd->add_option("--out", args->out, "Run folder (default runs/<name>-<time>)");
+  cmd->add_flag("-q,--quiet", args->quiet, "Print only the final result");
+  cmd->callback([args] {
+    std::vector<std::string> o = args->set;
+    if (args->epochs) o.push_back("train.epochs=" + std::to_string(args->epochs));
+    if (args->batch_size) o.push_back("train.batch_size=" + std::to_string(args->batch_size));
+    if (args->lr > 0) o.push_back("optimizer.learning_rate=" + std::to_string(args->lr));
+    if (args->seed >= 0) o.push_back("seed=" + std::to_string(args->seed));
+    if (args->limit) o.push_back("data.limit=" + std::to_string(args->limit));
+    if (args->threads) o.push_back("threads=" + std::to_string(args->threads));
+    const Experiment e = Experiment::load(args->experiment, o);
+    RunOptions ro;
+    ro.out_dir = args->out;
+    ro.verbose = args->quiet ? 0 : 1;
+    if (!args->quiet) std::printf("nnlab: experiment '%s' from %s\n", e.name.c_str(), e.source.c_str());
+    const RunResult r = run_experiment(e, ro);
+    if (r.test_accuracy >= 0) {
+      std::printf("final: loss %.4f, accuracy %.2f%%\n", r.test_loss, 100.0 * r.test_accuracy);
+    } else {
+      std::printf("final: loss %.6f\n", r.test_loss);
+    }
+    std::printf("run folder: %s\n", r.run_dir.c_str());
+  });
+}
+
+}  // namespace nnlab::cli

@@ -1,0 +1,12 @@
+// The command line is thin: each command parses its flags and calls the library.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace nnlab::cli {
+
+void add_train(CLI::App& app);
+void add_model_commands(CLI::App& app);  // evaluate, predict, summary
+void add_lessons(CLI::App& app);         // xor, linearity
+void add_experiments(CLI::App& app);     // experiments (list)
+
+}  // namespace nnlab::cli

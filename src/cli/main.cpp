@@ -1,0 +1,27 @@
+#include <cstdio>
+#include <exception>
+
+#include "commands.hpp"
+#include "nnlab/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"nnlab: train dense neural networks on the CPU, and see every idea of the course work"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Show help for every command");
+  nnlab::cli::add_train(app);
+  nnlab::cli::add_model_commands(app);
+  nnlab::cli::add_lessons(app);
+  nnlab::cli::add_experiments(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const nnlab::Error& e) {
+    std::fprintf(stderr, "nnlab: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nnlab: error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}

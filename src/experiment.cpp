@@ -1,0 +1,268 @@
+#include "nnlab/experiment.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "nnlab/config_reader.hpp"
+#include "nnlab/data/toy.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/io/safetensors.hpp"
+#include "nnlab/kernels/gemm.hpp"
+#include "nnlab/training/trainer.hpp"
+
+namespace fs = std::filesystem;
+
+namespace nnlab {
+namespace {
+
+nlohmann::json toml_to_json(const toml::node& node) {
+  if (auto* t = node.as_table()) {
+    nlohmann::json o = nlohmann::json::object();
+    for (const auto& [k, v] : *t) o[std::string(k.str())] = toml_to_json(v);
+    return o;
+  }
+  if (auto* a = node.as_array()) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& v : *a) arr.push_back(toml_to_json(v));
+    return arr;
+  }
+  if (auto* v = node.as_string()) return v->get();
+  if (auto* v = node.as_integer()) return v->get();
+  if (auto* v = node.as_floating_point()) return v->get();
+  if (auto* v = node.as_boolean()) return v->get();
+  std::ostringstream os;
+  os << node.source().begin;
+  throw Error("unsupported TOML value (dates and times are not used by nnlab) at " + os.str());
+}
+
+std::string timestamp() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::json parse_config_file(const std::string& path) {
+  const std::string text = read_file(path);
+  if (fs::path(path).extension() == ".json") {
+    try {
+      return nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw Error(path + ": invalid JSON: " + e.what());
+    }
+  }
+  try {
+    return toml_to_json(toml::parse(text, path));
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw Error(path + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
+                std::string(e.description()));
+  }
+}
+
+void apply_override(nlohmann::json& config, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  check(eq != std::string::npos && eq > 0, "override '" + assignment + "' must look like key.path=value");
+  const std::string path = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;
+  }
+  nlohmann::json* node = &config;
+  std::stringstream ss(path);
+  std::string key;
+  std::vector<std::string> keys;
+  while (std::getline(ss, key, '.')) {
+    check(!key.empty(), "override '" + assignment + "' has an empty key");
+    keys.push_back(key);
+  }
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    if (!node->contains(keys[i])) (*node)[keys[i]] = nlohmann::json::object();
+    node = &(*node)[keys[i]];
+    check(node->is_object(), "override '" + assignment + "': '" + keys[i] + "' is not a table");
+  }
+  (*node)[keys.back()] = value;
+}
+
+static std::vector<fs::path> experiment_dirs() {
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("NNLAB_EXPERIMENTS")) dirs.emplace_back(env);
+  dirs.emplace_back("experiments");
+  dirs.emplace_back(NNLAB_SOURCE_EXPERIMENTS);
+  dirs.emplace_back(NNLAB_INSTALL_EXPERIMENTS);
+  return dirs;
+}
+
+std::vector<std::string> builtin_experiments() {
+  std::vector<std::string> names;
+  for (const auto& d : experiment_dirs()) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec)) continue;
+    for (const auto& e : fs::directory_iterator(d, ec))
+      if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+    if (!names.empty()) break;
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string resolve_experiment(const std::string& name) {
+  std::error_code ec;
+  if (fs::is_regular_file(name, ec)) return name;
+  if (fs::is_directory(name, ec) && fs::is_regular_file(fs::path(name) / "config.json", ec))
+    return (fs::path(name) / "config.json").string();
+  for (const auto& d : experiment_dirs()) {
+    fs::path p = d / (name + ".toml");
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
+  std::string known;
+  for (const auto& n : builtin_experiments()) known += (known.empty() ? "" : ", ") + n;
+  throw Error("no experiment file or built-in experiment named '" + name + "' (built-in: " + known + ")");
+}
+
+Experiment Experiment::from_json(const nlohmann::json& config, const std::string& source) {
+  Experiment e;
+  e.source = source;
+  e.config = config;
+  ConfigReader top(config, source);
+  e.name = top.get<std::string>("name", fs::path(source).stem().string());
+  const auto seed = top.get<int64_t>("seed", 42);
+  check(seed >= 0, source + ": seed must be non-negative, got " + std::to_string(seed));
+  e.seed = static_cast<uint64_t>(seed);
+  e.threads = top.get<int>("threads", 0);
+  check(e.threads >= 0, source + ": threads must be 0 (default) or more, got " + std::to_string(e.threads));
+
+  ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
+  e.data.dataset = data.get<std::string>("dataset", "xor");
+  e.data.dir = data.get<std::string>("dir", "");
+  e.data.scale = data.get<bool>("scale", true);
+  e.data.standardize = data.get<bool>("standardize", false);
+  e.data.limit = data.get<int64_t>("limit", 0);
+  e.data.test_limit = data.get<int64_t>("test_limit", 0);
+  check(e.data.limit >= 0, source + " [data]: limit must be 0 (all) or more, got " + std::to_string(e.data.limit));
+  check(e.data.test_limit >= 0,
+        source + " [data]: test_limit must be 0 (all) or more, got " + std::to_string(e.data.test_limit));
+  data.finish();
+
+  check(top.has("model"), source + ": missing [model] table with 'layers'");
+  ConfigReader model(top.raw("model"), source + " [model]");
+  const auto& layers = model.require<nlohmann::json>("layers");
+  if (model.has("input")) {
+    const auto& in = model.raw("input");
+    check(in.is_array() && !in.empty() && std::all_of(in.begin(), in.end(), [](const auto& d) {
+            return d.is_number_integer() && d.template get<int64_t>() >= 1;
+          }),
+          source + " [model]: 'input' must be a list of positive whole numbers, got " + in.dump());
+  }
+  check(layers.is_array() && !layers.empty(), source + " [model]: 'layers' must be a non-empty list");
+  model.finish();
+  e.model = top.raw("model");
+  // Validate every layer now, so a typo fails before any data is loaded.
+  for (size_t i = 0; i < layers.size(); ++i) {
+    try {
+      make_layer(layers[i]);
+    } catch (const Error& err) {
+      throw Error(source + " [model] layer " + std::to_string(i + 1) + ": " + err.what());
+    }
+  }
+
+  ConfigReader train(top.has("train") ? top.raw("train") : nlohmann::json::object(), source + " [train]");
+  e.train.loss = train.get<std::string>("loss", "categorical_crossentropy");
+  e.train.optimizer = train.get<std::string>("optimizer", "adam");
+  e.train.epochs = train.get<int>("epochs", 1);
+  e.train.batch_size = train.get<int64_t>("batch_size", 32);
+  e.train.shuffle = train.get<bool>("shuffle", true);
+  e.train.validation_split = train.get<double>("validation_split", 0.0);
+  e.train.validate_on_test = train.get<bool>("validate_on_test", true);
+  train.finish();
+  check(e.train.epochs >= 1, source + " [train]: epochs must be at least 1, got " + std::to_string(e.train.epochs));
+  check(e.train.batch_size >= 1,
+        source + " [train]: batch_size must be at least 1, got " + std::to_string(e.train.batch_size));
+  check(e.train.validation_split >= 0 && e.train.validation_split < 1,
+        source + " [train]: validation_split must be in [0, 1), got " + std::to_string(e.train.validation_split));
+  if (top.has("optimizer")) e.train.optimizer_options = top.raw("optimizer");
+  top.finish();
+  try {
+    make_loss(e.train.loss);
+    make_optimizer(e.train.optimizer, e.train.optimizer_options);
+  } catch (const Error& err) {
+    throw Error(source + ": " + err.what());
+  }
+  return e;
+}
+
+Experiment Experiment::load(const std::string& name_or_path, const std::vector<std::string>& overrides) {
+  const std::string path = resolve_experiment(name_or_path);
+  nlohmann::json config = parse_config_file(path);
+  for (const auto& o : overrides) apply_override(config, o);
+  return from_json(config, path);
+}
+
+LoadedData load_data(const DataSpec& spec) {
+  LoadedData d;
+  if (spec.dataset == "xor" || spec.dataset == "and" || spec.dataset == "or") {
+    d.train = truth_table(spec.dataset);
+  } else {
+    throw Error("unknown dataset '" + spec.dataset + "' (known: xor, and, or)");
+  }
+  if (spec.limit > 0 && spec.limit < d.train.size()) d.train = d.train.head(spec.limit);
+  if (spec.test_limit > 0 && spec.test_limit < d.test.size()) d.test = d.test.head(spec.test_limit);
+  return d;
+}
+
+Model build_model(const Experiment& e, const Shape& input) {
+  nlohmann::json cfg = {{"input", input}, {"layers", e.model.at("layers")}};
+  return Model::from_config(cfg, e.seed);
+}
+
+RunResult run_experiment(const Experiment& e, const RunOptions& options) {
+  if (e.threads > 0) kernels::set_num_threads(e.threads);
+  LoadedData data = load_data(e.data);
+  Model model = build_model(e, data.train.sample_shape());
+
+  RunResult result;
+  result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
+  fs::create_directories(result.run_dir);
+  const fs::path dir(result.run_dir);
+  write_file_atomic((dir / "config.json").string(), e.config.dump(2) + "\n");
+  write_file_atomic((dir / "summary.txt").string(), model.summary());
+  if (options.verbose > 0) std::printf("%s", model.summary().c_str());
+
+  Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+  FitOptions fit;
+  fit.epochs = e.train.epochs;
+  fit.batch_size = e.train.batch_size;
+  fit.shuffle = e.train.shuffle;
+  fit.seed = e.seed;
+  fit.verbose = options.verbose;
+
+  const Dataset* validation = nullptr;
+  InMemoryDataset train_part, val_part;
+  const InMemoryDataset* train = &data.train;
+  if (e.train.validation_split > 0) {
+    std::tie(train_part, val_part) = data.train.split_tail(e.train.validation_split);
+    train = &train_part;
+    validation = &val_part;
+  } else if (e.train.validate_on_test && data.test.size() > 0) {
+    validation = &data.test;
+  }
+  result.history = trainer.fit(*train, fit, validation);
+  write_file_atomic((dir / "history.csv").string(), result.history.to_csv());
+  save_model(model, (dir / "model.safetensors").string(),
+             {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
+  const InMemoryDataset& test = data.test.size() > 0 ? data.test : data.train;
+  Logs ev = trainer.evaluate(test);
+  result.test_loss = ev["loss"];
+  if (ev.count("accuracy")) result.test_accuracy = ev["accuracy"];
+  return result;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,126 @@
+#include "nnlab/layers/dense.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "nnlab/error.hpp"
+#include "nnlab/kernels/gemm.hpp"
+
+namespace nnlab {
+
+void initialize_kernel(const std::string& init, std::span<float> w, int64_t fan_in, int64_t fan_out, Rng& rng) {
+  const double fi = static_cast<double>(fan_in), fo = static_cast<double>(fan_out);
+  if (init == "glorot_uniform") {
+    const float limit = static_cast<float>(std::sqrt(6.0 / (fi + fo)));
+    for (float& v : w) v = rng.uniform(-limit, limit);
+  } else if (init == "glorot_normal") {
+    const float sd = static_cast<float>(std::sqrt(2.0 / (fi + fo)));
+    for (float& v : w) v = rng.normal(0, sd);
+  } else if (init == "he_uniform") {
+    const float limit = static_cast<float>(std::sqrt(6.0 / fi));
+    for (float& v : w) v = rng.uniform(-limit, limit);
+  } else if (init == "he_normal") {
+    const float sd = static_cast<float>(std::sqrt(2.0 / fi));
+    for (float& v : w) v = rng.normal(0, sd);
+  } else if (init == "zeros") {
+    for (float& v : w) v = 0;
+  } else {
+    throw Error("unknown kernel_initializer '" + init +
+                "' (known: glorot_uniform, glorot_normal, he_uniform, he_normal, zeros)");
+  }
+}
+
+Dense::Dense(DenseOptions options) : opt_(std::move(options)) {
+  check(opt_.units >= 1, "dense: units must be at least 1, got " + std::to_string(opt_.units));
+  auto act = make_activation(opt_.activation);
+  opt_.activation = act->name();
+  if (opt_.activation != "linear") act_ = std::move(act);
+  Rng probe;
+  std::vector<float> none;
+  initialize_kernel(opt_.kernel_initializer, none, 1, 1, probe);  // validates the name now
+}
+
+Dense::Dense(int64_t units, const std::string& activation) : Dense(DenseOptions{units, activation}) {}
+
+Shape Dense::build(const Shape& input) {
+  check(input.size() == 1, "dense '" + name + "' expects flat input (features), got " + shape_str(input) +
+                               "; add a flatten layer first");
+  in_ = input[0];
+  return {opt_.units};
+}
+
+std::vector<ParamSpec> Dense::param_specs() const {
+  std::vector<ParamSpec> s{{"kernel", {in_, opt_.units}, true}};
+  if (opt_.use_bias) s.push_back({"bias", {opt_.units}, true});
+  return s;
+}
+
+void Dense::bind(std::vector<ParamView> views) {
+  w_ = views.at(0);
+  if (opt_.use_bias) b_ = views.at(1);
+}
+
+void Dense::init_params(Rng& rng) {
+  initialize_kernel(opt_.kernel_initializer, w_.value, in_, opt_.units, rng);
+  for (float& v : b_.value) v = 0;
+}
+
+void Dense::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
+  const int64_t n = x.rows();
+  check(x.cols() == in_, "dense '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
+                             std::to_string(in_));
+  Tensor& z = act_ ? z_ : y;  // without an activation the pre-activation is the output
+  z.resize({n, opt_.units});
+  float* zd = z.data();
+  const int64_t u = opt_.units;
+  if (opt_.use_bias) {
+    const float* b = b_.value.data();
+    for (int64_t r = 0; r < n; ++r) std::memcpy(zd + r * u, b, sizeof(float) * static_cast<size_t>(u));
+  }
+  kernels::gemm(false, false, n, u, in_, 1.0f, x.data(), w_.value.data(), opt_.use_bias ? 1.0f : 0.0f, zd);
+  if (act_) {
+    y.resize({n, u});
+    act_->forward(zd, y.data(), n, u);
+  }
+}
+
+void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, bool dy_is_preactivation) {
+  const int64_t n = x.rows(), u = opt_.units;
+  const Tensor* dz = &dy;
+  if (act_ && !dy_is_preactivation) {
+    dz_.resize({n, u});
+    act_->backward(z_.data(), y.data(), dy.data(), dz_.data(), n, u);
+    dz = &dz_;
+  }
+  // dW (in, units) = x^T (in, n) * dz (n, units)
+  kernels::gemm(true, false, in_, u, n, 1.0f, x.data(), dz->data(), 0.0f, w_.grad.data());
+  if (opt_.use_bias) {
+    float* db = b_.grad.data();
+    std::fill(db, db + u, 0.0f);
+    const float* d = dz->data();
+    for (int64_t r = 0; r < n; ++r) {
+#pragma omp simd
+      for (int64_t c = 0; c < u; ++c) db[c] += d[r * u + c];
+    }
+  }
+  if (dx) {
+    dx->resize(x.shape());
+    // dx (n, in) = dz (n, units) * W^T (units, in)
+    kernels::gemm(false, true, n, in_, u, 1.0f, dz->data(), w_.value.data(), 0.0f, dx->data());
+  }
+}
+
+std::string Dense::output_activation() const { return act_ ? act_->name() : ""; }
+
+const Tensor* Dense::preactivation(const Tensor&) const { return act_ ? &z_ : nullptr; }
+
+nlohmann::json Dense::config() const {
+  return {{"type", "dense"},
+          {"units", opt_.units},
+          {"activation", opt_.activation},
+          {"use_bias", opt_.use_bias},
+          {"kernel_initializer", opt_.kernel_initializer}};
+}
+
+}  // namespace nnlab

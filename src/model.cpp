@@ -1,0 +1,198 @@
+#include "nnlab/model.hpp"
+
+#include <cstring>
+#include <iomanip>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "nnlab/error.hpp"
+
+namespace nnlab {
+
+Model& Model::add(std::unique_ptr<Layer> layer) {
+  check(!built_, "model: cannot add a layer after the model is built");
+  check(layer != nullptr, "model: null layer");
+  layers_.push_back(std::move(layer));
+  return *this;
+}
+
+void Model::build(const Shape& input, uint64_t seed) {
+  check(!built_, "model: already built");
+  check(!layers_.empty(), "model: no layers");
+  check(!input.empty(), "model: empty input shape");
+  for (int64_t d : input) check(d >= 1, "model: input shape " + shape_str(input) + " has a dimension below 1");
+  input_shape_ = input;
+  std::map<std::string, int> counts;
+  std::set<std::string> names;
+  Shape shape = input;
+  size_t n_params = 0, n_state = 0;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Layer& l = *layers_[i];
+    if (l.name.empty()) l.name = l.type() + "_" + std::to_string(++counts[l.type()]);
+    check(names.insert(l.name).second, "model: two layers are named '" + l.name + "'");
+    shape = l.build(shape);
+    out_shapes_.push_back(shape);
+    auto specs = l.param_specs();
+    int64_t count = 0;
+    for (const auto& s : specs) {
+      const auto sz = static_cast<size_t>(shape_size(s.shape));
+      (s.trainable ? n_params : n_state) += sz;
+      count += static_cast<int64_t>(sz);
+    }
+    layer_params_.push_back(count);
+    specs_.emplace_back(i, std::move(specs));
+  }
+  output_shape_ = shape;
+  params_.assign(n_params, 0.0f);
+  grads_.assign(n_params, 0.0f);
+  state_.assign(n_state, 0.0f);
+  size_t p = 0, s = 0;
+  for (auto& [i, specs] : specs_) {
+    std::vector<ParamView> views;
+    for (const auto& spec : specs) {
+      const auto sz = static_cast<size_t>(shape_size(spec.shape));
+      if (spec.trainable) {
+        views.push_back({std::span<float>(params_).subspan(p, sz), std::span<float>(grads_).subspan(p, sz)});
+        p += sz;
+      } else {
+        views.push_back({std::span<float>(state_).subspan(s, sz), {}});
+        s += sz;
+      }
+    }
+    layers_[i]->bind(std::move(views));
+  }
+  rng_ = Rng(seed);
+  for (auto& l : layers_) l->init_params(rng_);
+  acts_.resize(layers_.size());
+  grad_bufs_.resize(2);
+  built_ = true;
+}
+
+const Tensor& Model::forward(const Tensor& x, Mode mode) {
+  check(built_, "model: build() the model before using it");
+  check(x.rows() >= 1, "model: empty batch");
+  check(x.cols() == shape_size(input_shape_), "model: input has " + std::to_string(x.cols()) +
+                                                  " features per sample, the model expects " +
+                                                  shape_str(input_shape_));
+  input_ = &x;
+  const Tensor* in = &x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->forward(*in, acts_[i], mode, rng_);
+    in = &acts_[i];
+  }
+  return acts_.back();
+}
+
+void Model::backward(const Tensor& grad, bool from_logits) {
+  check(input_ != nullptr, "model: backward() before forward()");
+  const Tensor* dy = &grad;
+  for (size_t k = layers_.size(); k-- > 0;) {
+    const Tensor& x = k == 0 ? *input_ : acts_[k - 1];
+    Tensor* dx = k == 0 ? nullptr : &grad_bufs_[k % 2];
+    layers_[k]->backward(x, acts_[k], *dy, dx, from_logits && k + 1 == layers_.size());
+    dy = dx;
+  }
+}
+
+const Tensor* Model::output_logits() const {
+  if (layers_.empty() || !input_) return nullptr;
+  const Tensor& x = layers_.size() == 1 ? *input_ : acts_[layers_.size() - 2];
+  return layers_.back()->preactivation(x);
+}
+
+std::string Model::output_activation() const { return layers_.empty() ? "" : layers_.back()->output_activation(); }
+
+Tensor Model::predict(const Tensor& x, int64_t batch_size) {
+  check(batch_size >= 1, "predict: batch_size must be at least 1, got " + std::to_string(batch_size));
+  const int64_t n = x.rows();
+  Shape out_shape = output_shape_;
+  out_shape.insert(out_shape.begin(), n);
+  Tensor out(out_shape);
+  if (n == 0) return out;
+  const int64_t in_cols = x.cols(), out_cols = shape_size(output_shape_);
+  Tensor batch;
+  for (int64_t b = 0; b < n; b += batch_size) {
+    const int64_t e = std::min(n, b + batch_size);
+    Shape bs = x.shape();
+    bs[0] = e - b;
+    batch.resize(bs);
+    std::memcpy(batch.data(), x.data() + b * in_cols, sizeof(float) * static_cast<size_t>((e - b) * in_cols));
+    const Tensor& y = forward(batch, Mode::Infer);
+    std::memcpy(out.data() + b * out_cols, y.data(), sizeof(float) * static_cast<size_t>(y.size()));
+  }
+  input_ = nullptr;
+  return out;
+}
+
+std::vector<NamedTensor> Model::named_tensors() {
+  check(built_, "model: not built");
+  std::vector<NamedTensor> out;
+  size_t p = 0, s = 0;
+  for (auto& [i, specs] : specs_) {
+    for (const auto& spec : specs) {
+      const auto sz = static_cast<size_t>(shape_size(spec.shape));
+      std::span<float> v = spec.trainable ? std::span<float>(params_).subspan(p, sz)
+                                          : std::span<float>(state_).subspan(s, sz);
+      (spec.trainable ? p : s) += sz;
+      out.push_back({layers_[i]->name + "." + spec.name, spec.shape, v, spec.trainable});
+    }
+  }
+  return out;
+}
+
+static std::string with_commas(int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+std::string Model::summary() const {
+  std::ostringstream os;
+  auto batch_shape = [](const Shape& s) {
+    std::string out = "(None";
+    for (int64_t d : s) out += ", " + std::to_string(d);
+    return out + ")";
+  };
+  os << "Model: input " << batch_shape(input_shape_) << "\n";
+  os << std::left << std::setw(34) << "Layer (type)" << std::setw(18) << "Output Shape" << std::right
+     << std::setw(12) << "Param #" << "\n";
+  os << std::string(64, '-') << "\n";
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    os << std::left << std::setw(34) << (layers_[i]->name + " (" + layers_[i]->describe() + ")") << std::setw(18)
+       << batch_shape(out_shapes_[i]) << std::right << std::setw(12) << with_commas(layer_params_[i]) << "\n";
+  }
+  os << std::string(64, '-') << "\n";
+  os << "Total params: " << with_commas(param_count()) << "\n";
+  os << "Trainable params: " << with_commas(trainable_count()) << "\n";
+  os << "Non-trainable params: " << with_commas(static_cast<int64_t>(state_.size())) << "\n";
+  return os.str();
+}
+
+nlohmann::json Model::config() const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : layers_) {
+    nlohmann::json c = l->config();
+    c["name"] = l->name;
+    layers.push_back(c);
+  }
+  return {{"input", input_shape_}, {"layers", layers}};
+}
+
+Model Model::from_config(const nlohmann::json& config, uint64_t seed) {
+  check(config.is_object() && config.contains("input") && config.contains("layers") && config["layers"].is_array(),
+        "model config must have 'input' and 'layers', got " + config.dump().substr(0, 200));
+  Model m;
+  for (const auto& lc : config["layers"]) m.add(make_layer(lc));
+  Shape input;
+  try {
+    input = config["input"].get<Shape>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error("model config: 'input' must be a list of whole numbers, got " + config["input"].dump());
+  }
+  m.build(input, seed);
+  return m;
+}
+
+}  // namespace nnlab

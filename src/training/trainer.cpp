@@ -1,0 +1,141 @@
+#include "nnlab/training/trainer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "nnlab/error.hpp"
+#include "nnlab/metrics.hpp"
+#include "nnlab/training/progress.hpp"
+
+namespace nnlab {
+
+void FitOptions::validate() const {
+  check(epochs >= 1, "epochs must be at least 1, got " + std::to_string(epochs));
+  check(initial_epoch >= 0 && initial_epoch <= epochs,
+        "initial_epoch must be in [0, epochs], got " + std::to_string(initial_epoch));
+  check(batch_size >= 1, "batch_size must be at least 1, got " + std::to_string(batch_size));
+}
+
+Trainer::Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer)
+    : model_(model), loss_(std::move(loss)), optimizer_(std::move(optimizer)) {
+  check(model_.built(), "trainer: build the model before training it");
+  check(loss_ != nullptr && optimizer_ != nullptr, "trainer: a loss and an optimizer are required");
+}
+
+// Checks that a dataset fits the model before any step runs, so a mismatch is one clear message.
+static void check_fits(const Dataset& d, const Model& m, const Loss& loss) {
+  const std::string what = d.name.empty() ? "dataset" : "dataset '" + d.name + "'";
+  check(d.size() >= 1, what + " is empty");
+  check(shape_size(d.sample_shape()) == shape_size(m.input_shape()),
+        what + " has samples of shape " + shape_str(d.sample_shape()) + " but the model's input is " +
+            shape_str(m.input_shape()));
+  const int64_t outputs = shape_size(m.output_shape());
+  if (d.num_classes > 0 && outputs > 1) {
+    check(d.num_classes <= outputs, what + " has " + std::to_string(d.num_classes) +
+                                        " classes but the model has only " + std::to_string(outputs) + " outputs");
+  } else if (d.target_width() != 1 || outputs == 1) {
+    check(d.target_width() == outputs || (d.target_width() == 1 && loss.name() == "categorical_crossentropy"),
+          what + " has targets of width " + std::to_string(d.target_width()) + " but the model has " +
+              std::to_string(outputs) + " outputs");
+  }
+}
+
+double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr) {
+  const Tensor& out = model_.forward(x, Mode::Train);
+  const Tensor* logits = loss_->fuses(model_.output_activation()) ? model_.output_logits() : nullptr;
+  const double l = logits ? loss_->compute_fused(*logits, y, &grad_) : loss_->compute(out, y, &grad_);
+  if (correct) *correct += count_correct(loss_->name(), out, y);
+  model_.backward(grad_, logits != nullptr);
+  optimizer_->step(model_.params(), model_.grads(), lr);
+  return l;
+}
+
+History Trainer::fit(const Dataset& train, const FitOptions& options, const Dataset* validation,
+                     const std::vector<Callback*>& callbacks) {
+  options.validate();
+  check_fits(train, model_, *loss_);
+  if (validation) check_fits(*validation, model_, *loss_);
+  const bool with_accuracy = accuracy_applies(loss_->name());
+
+  History history;
+  ProgressBar progress(options.verbose);
+  std::vector<Callback*> all{&history, &progress};
+  all.insert(all.end(), callbacks.begin(), callbacks.end());
+
+  TrainState st;
+  st.model = &model_;
+  st.optimizer = optimizer_.get();
+  st.epochs = options.epochs;
+  st.initial_epoch = options.initial_epoch;
+  st.samples = train.size();
+  st.batch_size = std::min(options.batch_size, train.size());
+  st.steps_per_epoch = (st.samples + st.batch_size - 1) / st.batch_size;
+  st.iteration = optimizer_->iterations;
+
+  rng_ = Rng(options.seed);
+  std::vector<int64_t> order(static_cast<size_t>(train.size()));
+  std::iota(order.begin(), order.end(), 0);
+  Tensor xb, yb;
+
+  for (auto* c : all) c->on_train_begin(st);
+  for (int epoch = options.initial_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+    for (auto* c : all) c->on_epoch_begin(epoch, st);
+    if (options.shuffle) std::shuffle(order.begin(), order.end(), rng_.engine());
+    double loss_sum = 0;
+    int64_t seen = 0, correct = 0;
+    Logs running;
+    for (int64_t b = 0; b < st.steps_per_epoch; ++b) {
+      const int64_t begin = b * st.batch_size, end = std::min(st.samples, begin + st.batch_size);
+      train.gather(std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)),
+                   xb, yb);
+      st.lr = optimizer_->learning_rate;
+      const double l = train_step(xb, yb, with_accuracy ? &correct : nullptr, st.lr);
+      if (!std::isfinite(l)) {
+        throw Error("training diverged: the loss became " + std::to_string(l) + " at epoch " +
+                    std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + " (learning rate " +
+                    std::to_string(st.lr) + "); lower the learning rate or check the data for NaN values");
+      }
+      ++st.iteration;
+      loss_sum += l * static_cast<double>(end - begin);
+      seen += end - begin;
+      running["loss"] = loss_sum / static_cast<double>(seen);
+      if (with_accuracy) running["accuracy"] = static_cast<double>(correct) / static_cast<double>(seen);
+      for (auto* c : all) c->on_batch_end(b, running, st);
+    }
+    Logs logs = running;
+    if (validation) {
+      for (const auto& [k, v] : evaluate(*validation, std::max<int64_t>(st.batch_size, 256))) logs["val_" + k] = v;
+    }
+    logs["lr"] = st.lr;
+    for (auto* c : all) c->on_epoch_end(epoch, logs, st);
+  }
+  for (auto* c : all) c->on_train_end(st);
+  return history;
+}
+
+Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
+  check(batch_size >= 1, "evaluate: batch_size must be at least 1, got " + std::to_string(batch_size));
+  check_fits(data, model_, *loss_);
+  const bool with_accuracy = accuracy_applies(loss_->name());
+  std::vector<int64_t> idx;
+  Tensor xb, yb;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < data.size(); b += batch_size) {
+    const int64_t e = std::min(data.size(), b + batch_size);
+    idx.resize(static_cast<size_t>(e - b));
+    std::iota(idx.begin(), idx.end(), b);
+    data.gather(idx, xb, yb);
+    const Tensor& out = model_.forward(xb, Mode::Infer);
+    const Tensor* logits = loss_->fuses(model_.output_activation()) ? model_.output_logits() : nullptr;
+    loss_sum += (logits ? loss_->compute_fused(*logits, yb, nullptr) : loss_->compute(out, yb, nullptr)) *
+                static_cast<double>(e - b);
+    if (with_accuracy) correct += count_correct(loss_->name(), out, yb);
+  }
+  Logs logs{{"loss", loss_sum / static_cast<double>(data.size())}};
+  if (with_accuracy) logs["accuracy"] = static_cast<double>(correct) / static_cast<double>(data.size());
+  return logs;
+}
+
+}  // namespace nnlab
