@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "nnlab/config_reader.hpp"
+#include "nnlab/data/readers.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
@@ -210,8 +211,13 @@ LoadedData load_data(const DataSpec& spec) {
   LoadedData d;
   if (spec.dataset == "xor" || spec.dataset == "and" || spec.dataset == "or") {
     d.train = truth_table(spec.dataset);
+  } else if (spec.dataset == "mnist" || spec.dataset == "fashion-mnist" || spec.dataset == "sign-mnist") {
+    Preprocess p;
+    p.scale = spec.scale;
+    p.standardise = spec.standardize;
+    std::tie(d.train, d.test) = load_builtin(spec.dataset, spec.dir, p);
   } else {
-    throw Error("unknown dataset '" + spec.dataset + "' (known: xor, and, or)");
+    throw Error("unknown dataset '" + spec.dataset + "' (known: xor, and, or, mnist, fashion-mnist, sign-mnist)");
   }
   if (spec.limit > 0 && spec.limit < d.train.size()) d.train = d.train.head(spec.limit);
   if (spec.test_limit > 0 && spec.test_limit < d.test.size()) d.test = d.test.head(spec.test_limit);

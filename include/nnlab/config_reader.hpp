@@ -67,7 +67,7 @@ class ConfigReader {
     }
   }
 
-  const nlohmann::json& obj_;
+  nlohmann::json obj_;  // a copy: readers are built from temporaries
   std::string where_;
   std::set<std::string> used_;
 };

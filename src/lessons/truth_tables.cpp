@@ -34,7 +34,10 @@ TruthTableRun train_truth_table(const std::string& table, const std::string& arc
   fit.verbose = 0;
   trainer.fit(data, fit);
 
-  TruthTableRun run{table, architecture, seed};
+  TruthTableRun run;
+  run.table = table;
+  run.architecture = architecture;
+  run.seed = seed;
   const Tensor out = model.predict(data.x());
   run.outputs.assign(out.data(), out.data() + out.size());
   run.targets.assign(data.y().data(), data.y().data() + data.y().size());

@@ -31,13 +31,14 @@ static void check_fits(const Dataset& d, const Model& m, const Loss& loss) {
         what + " has samples of shape " + shape_str(d.sample_shape()) + " but the model's input is " +
             shape_str(m.input_shape()));
   const int64_t outputs = shape_size(m.output_shape());
-  if (d.num_classes > 0 && outputs > 1) {
+  const bool categorical = loss.name() == "categorical_crossentropy" || loss.name() == "sparse_categorical_crossentropy";
+  if (categorical && d.target_width() == 1 && d.num_classes > 0) {
     check(d.num_classes <= outputs, what + " has " + std::to_string(d.num_classes) +
                                         " classes but the model has only " + std::to_string(outputs) + " outputs");
-  } else if (d.target_width() != 1 || outputs == 1) {
-    check(d.target_width() == outputs || (d.target_width() == 1 && loss.name() == "categorical_crossentropy"),
-          what + " has targets of width " + std::to_string(d.target_width()) + " but the model has " +
-              std::to_string(outputs) + " outputs");
+  } else {
+    check(d.target_width() == outputs, what + " has targets of width " + std::to_string(d.target_width()) +
+                                           " but the model has " + std::to_string(outputs) + " outputs (loss " +
+                                           loss.name() + ")");
   }
 }
 

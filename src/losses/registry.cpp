@@ -1,0 +1,51 @@
+// The losses by name: one line per loss in kLosses below.
+#include <string_view>
+
+#include "nnlab/error.hpp"
+#include "nnlab/losses/loss.hpp"
+
+namespace nnlab {
+namespace losses {
+// Each is defined in its own file.
+std::unique_ptr<Loss> make_mse();
+std::unique_ptr<Loss> make_mae();
+std::unique_ptr<Loss> make_binary_crossentropy();
+std::unique_ptr<Loss> make_categorical_crossentropy();
+std::unique_ptr<Loss> make_sparse_categorical_crossentropy();
+}  // namespace losses
+
+namespace {
+
+struct Entry {
+  std::string_view name;
+  std::unique_ptr<Loss> (*make)();
+};
+
+using namespace losses;
+const Entry kLosses[] = {
+    {"mse", make_mse},
+    {"mean_squared_error", make_mse},
+    {"mae", make_mae},
+    {"mean_absolute_error", make_mae},
+    {"binary_crossentropy", make_binary_crossentropy},
+    {"categorical_crossentropy", make_categorical_crossentropy},
+    {"sparse_categorical_crossentropy", make_sparse_categorical_crossentropy},
+};
+
+}  // namespace
+
+std::unique_ptr<Loss> make_loss(const std::string& name) {
+  for (const Entry& e : kLosses)
+    if (e.name == name) return e.make();
+  std::string known;
+  for (const Entry& e : kLosses) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  throw Error("unknown loss '" + name + "' (known: " + known + ")");
+}
+
+std::vector<std::string> loss_names() {
+  std::vector<std::string> out;
+  for (const Entry& e : kLosses) out.emplace_back(e.name);
+  return out;
+}
+
+}  // namespace nnlab

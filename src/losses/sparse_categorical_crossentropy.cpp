@@ -1,0 +1,30 @@
+// sparse_categorical_crossentropy: categorical_crossentropy with class indices (batch, 1) as the
+// target. Fused with a softmax output it works from the logits.
+#include "categorical.hpp"
+#include "nnlab/losses/loss.hpp"
+
+namespace nnlab::losses {
+namespace {
+
+class SparseCategoricalCrossentropy final : public Loss {
+ public:
+  std::string name() const override { return "sparse_categorical_crossentropy"; }
+  bool fuses(const std::string& activation) const override { return activation == "softmax"; }
+
+  // pred, grad: (batch, classes); target: (batch, 1) of class indices.
+  double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
+    return categorical_crossentropy(name(), pred, target, /*indices=*/true, grad);
+  }
+
+  double compute_fused(const Tensor& logits, const Tensor& target, Tensor* grad) const override {
+    return categorical_crossentropy_from_logits(name(), logits, target, /*indices=*/true, grad);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Loss> make_sparse_categorical_crossentropy() {
+  return std::make_unique<SparseCategoricalCrossentropy>();
+}
+
+}  // namespace nnlab::losses

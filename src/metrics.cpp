@@ -1,0 +1,58 @@
+// Accuracy as Keras reports it for each classification loss.
+#include "nnlab/metrics.hpp"
+
+#include "losses/common.hpp"
+#include "nnlab/error.hpp"
+
+namespace nnlab {
+
+bool accuracy_applies(const std::string& loss) {
+  return loss == "binary_crossentropy" || loss == "categorical_crossentropy" ||
+         loss == "sparse_categorical_crossentropy";
+}
+
+int64_t argmax_row(const Tensor& t, int64_t r) {
+  check(r >= 0 && r < t.rows(),
+        "argmax_row: row " + std::to_string(r) + " is outside a tensor of shape " + shape_str(t.shape()));
+  const int64_t cols = t.cols();
+  const float* row = t.data() + r * cols;
+  int64_t best = 0;  // the first of equal maxima, as numpy's argmax
+  for (int64_t c = 1; c < cols; ++c)
+    if (row[c] > row[best]) best = c;
+  return best;
+}
+
+// pred: (batch, out). target: pred's shape, or (batch, 1) class indices for the categorical losses.
+int64_t count_correct(const std::string& loss, const Tensor& pred, const Tensor& target) {
+  check(accuracy_applies(loss), "accuracy does not apply to loss '" + loss +
+                                    "'; it applies to binary_crossentropy, categorical_crossentropy "
+                                    "and sparse_categorical_crossentropy");
+  const int64_t batch = pred.rows(), cols = pred.cols();
+  int64_t correct = 0;
+  if (loss == "binary_crossentropy") {
+    // A sample is correct when every output is on the target's side of 0.5.
+    losses::check_same_shape(loss, pred, target);
+    for (int64_t r = 0; r < batch; ++r) {
+      bool all = true;
+      for (int64_t c = 0; c < cols; ++c) all = all && ((pred.at(r, c) > 0.5f) == (target.at(r, c) > 0.5f));
+      correct += all;
+    }
+    return correct;
+  }
+  // Categorical: the largest output is the target class.
+  const bool indices = loss == "sparse_categorical_crossentropy" || (target.cols() == 1 && cols > 1);
+  if (indices) {
+    check(target.rows() == batch && target.cols() == 1,
+          loss + ": target shape " + shape_str(target.shape()) +
+              " is not one class index per row for prediction shape " + shape_str(pred.shape()));
+  } else {
+    losses::check_same_shape(loss, pred, target);
+  }
+  for (int64_t r = 0; r < batch; ++r) {
+    const int64_t want = indices ? losses::class_index(loss, target, r, cols) : argmax_row(target, r);
+    correct += argmax_row(pred, r) == want;
+  }
+  return correct;
+}
+
+}  // namespace nnlab

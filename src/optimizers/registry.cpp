@@ -1,0 +1,42 @@
+// The optimizers by name: one line each.
+#include <algorithm>
+#include <cctype>
+
+#include "options.hpp"
+
+namespace nnlab {
+namespace {
+
+struct Entry {
+  const char* name;
+  std::unique_ptr<Optimizer> (*make)(const nlohmann::json& options);
+};
+
+constexpr Entry kOptimizers[] = {
+    {"sgd", optimizers::make_sgd},
+    {"adam", optimizers::make_adam},
+    {"adamw", optimizers::make_adamw},
+    {"rmsprop", optimizers::make_rmsprop},
+    {"adagrad", optimizers::make_adagrad},
+};
+
+}  // namespace
+
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const nlohmann::json& options) {
+  std::string key = name;  // Keras accepts "Adam" as well as "adam"
+  std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const Entry& e : kOptimizers) {
+    if (key == e.name) return e.make(options);
+  }
+  std::string known;
+  for (const Entry& e : kOptimizers) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  throw Error("unknown optimizer '" + name + "'; known optimizers: " + known);
+}
+
+std::vector<std::string> optimizer_names() {
+  std::vector<std::string> names;
+  for (const Entry& e : kOptimizers) names.emplace_back(e.name);
+  return names;
+}
+
+}  // namespace nnlab

@@ -1,0 +1,112 @@
+// The command line end to end: the XOR lesson, the linearity lesson, a training run folder, and
+// one-line errors with a non-zero exit for input that makes no sense.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli_runner.hpp"
+#include "nnlab/nnlab.hpp"
+
+using nnlab::testing::run_nnlab;
+namespace fs = std::filesystem;
+
+static int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+
+TEST(Cli, XorLessonShowsLogisticFailureAndMlpSuccess) {
+  auto r = run_nnlab("xor --seeds 10");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("logistic  and"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("logistic  xor  seed 1   outputs"), std::string::npos) << r.output;
+  // 9 or 10 of 10 seeds.
+  EXPECT_TRUE(r.output.find("solved XOR with 10 of 10 seeds") != std::string::npos ||
+              r.output.find("solved XOR with 9 of 10 seeds") != std::string::npos)
+      << r.output;
+}
+
+TEST(Cli, LinearityLessonCollapsesTheStack) {
+  auto r = run_nnlab("linearity");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("W (4 x 3)"), std::string::npos) << r.output;
+  const nnlab::LinearityReport rep = nnlab::linearity_demo(42);
+  EXPECT_LT(rep.max_diff_linear, 1e-4);
+  EXPECT_GT(rep.max_diff_relu, 0.1);
+}
+
+TEST(Cli, TrainWritesARunFolderThatEvaluateAndPredictRead) {
+  const fs::path dir = fs::temp_directory_path() / "nnlab_cli_run";
+  fs::remove_all(dir);
+  auto r = run_nnlab("train xor --quiet --out " + dir.string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("accuracy 100.00%"), std::string::npos) << r.output;
+  for (const char* f : {"config.json", "history.csv", "model.safetensors", "summary.txt"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  const auto history = nnlab::History::from_csv(nnlab::read_file((dir / "history.csv").string()), "history.csv");
+  EXPECT_EQ(history.logs.size(), 1000u);
+
+  auto e = run_nnlab("evaluate " + dir.string());
+  ASSERT_EQ(e.exit_code, 0) << e.output;
+  EXPECT_NE(e.output.find("accuracy 100.00%"), std::string::npos) << e.output;
+
+  auto p = run_nnlab("predict " + dir.string() + " --input 0,1 --input 1,1");
+  ASSERT_EQ(p.exit_code, 0) << p.output;
+  EXPECT_EQ(count_lines(p.output), 2) << p.output;
+  // The config the run used trains again.
+  auto again = run_nnlab("train " + (dir / "config.json").string() + " --quiet --epochs 3 --out " + (dir / "again").string());
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, SummaryPrintsTheParameterCount) {
+  auto r = run_nnlab("summary xor");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("Total params: 33"), std::string::npos) << r.output;
+}
+
+// Each bad input: non-zero exit, one line naming the bad value, no stack trace or crash.
+struct BadInput {
+  std::string args;
+  std::string expected;  // a fragment the message must contain
+};
+
+TEST(Cli, BadInputGetsOneClearLine) {
+  const fs::path dir = fs::temp_directory_path() / "nnlab_cli_bad";
+  fs::create_directories(dir);
+  auto write = [&](const char* name, const char* text) {
+    nnlab::write_file_atomic((dir / name).string(), text);
+    return (dir / name).string();
+  };
+  const std::string bad_toml = write("bad.toml", "name = \"x\"\n[model\nlayers = []\n");
+  const std::string bad_key = write("key.toml", "[model]\nlayers = [{type = \"dense\", units = 1}]\n[train]\nepoch = 3\n");
+  const std::string bad_act = write("act.toml", "[model]\nlayers = [{type = \"dense\", units = 1, activation = \"relux\"}]\n");
+  const std::string bad_units = write("units.toml", "[model]\nlayers = [{type = \"dense\", units = -4}]\n");
+  const std::string bad_opt = write("opt.toml", "[model]\nlayers = [{type = \"dense\", units = 1}]\n[optimizer]\nlearning_rate = -1\n");
+  const std::string bad_shape = write("shape.toml", "[data]\ndataset = \"xor\"\n[model]\nlayers = [{type = \"dense\", units = 3, activation = \"softmax\"}]\n[train]\nloss = \"binary_crossentropy\"\n");
+  const std::string not_model = write("garbage.safetensors", "this is not a model");
+  const std::vector<BadInput> cases{
+      {"train no-such-experiment", "no-such-experiment"},
+      {("train " + bad_toml), "bad.toml:2"},
+      {("train " + bad_key), "'epoch'"},
+      {("train " + bad_act), "relux"},
+      {("train " + bad_units), "-4"},
+      {("train " + bad_opt), "-1"},
+      {("train " + bad_shape + " --quiet"), "3 outputs"},
+      {"train xor --epochs 0", "--epochs"},
+      {"train xor --epochs abc", "abc"},
+      {"train xor --set train.batch_size=0", "batch_size"},
+      {"train xor --set nonsense", "nonsense"},
+      {"train xor --bogus-flag", "--bogus-flag"},
+      {("evaluate " + not_model), "garbage.safetensors"},
+      {"evaluate /no/such/model.safetensors", "/no/such/model.safetensors"},
+      {"predict /no/such/model.safetensors --input 1,2", "/no/such/model.safetensors"},
+      {"xor --seeds -3", "-3"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.args);
+    auto r = run_nnlab(c.args);
+    EXPECT_NE(r.exit_code, 0) << r.output;
+    EXPECT_LT(r.exit_code, 128) << "crashed: " << r.output;
+    EXPECT_NE(r.output.find(c.expected), std::string::npos) << r.output;
+    EXPECT_LE(count_lines(r.output), 2) << r.output;
+  }
+  fs::remove_all(dir);
+}
