@@ -265,9 +265,15 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   save_model(model, (dir / "model.safetensors").string(),
              {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
   const InMemoryDataset& test = data.test.size() > 0 ? data.test : data.train;
+  result.evaluated_on = data.test.size() > 0 ? "test" : "train";
   Logs ev = trainer.evaluate(test);
   result.test_loss = ev["loss"];
   if (ev.count("accuracy")) result.test_accuracy = ev["accuracy"];
+  if (test.num_classes > 0 && test.target_width() == 1) {
+    result.confusion = confusion_matrix(model, test);
+    write_file_atomic((dir / "confusion.csv").string(), result.confusion.to_csv());
+    write_file_atomic((dir / "evaluation.txt").string(), result.confusion.to_text());
+  }
   return result;
 }
 

@@ -1,7 +1,7 @@
 // Experiments: a small TOML (or JSON) file describing data, model and training, with command-line
 // overrides ("train.epochs=5"). run_experiment() trains it and writes a run folder holding the
-// config it used (config.json), the history (history.csv), the model (model.safetensors) and the
-// summary (summary.txt).
+// config it used (config.json), the history (history.csv), the model (model.safetensors), the
+// summary (summary.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nnlab/data/dataset.hpp"
+#include "nnlab/evaluation.hpp"
 #include "nnlab/model.hpp"
 #include "nnlab/training/history.hpp"
 
@@ -77,6 +78,8 @@ struct RunResult {
   std::string run_dir;
   History history;
   double test_loss = 0, test_accuracy = -1;  // accuracy -1 when it does not apply
+  std::string evaluated_on;                  // "test" or "train" (datasets without a test split)
+  ConfusionMatrix confusion;                 // classes == 0 for regression
 };
 RunResult run_experiment(const Experiment& e, const RunOptions& options);
 

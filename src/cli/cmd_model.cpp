@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/evaluation.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/metrics.hpp"
@@ -53,6 +54,8 @@ void add_model_commands(CLI::App& app) {
                 static_cast<long long>(test.size()), logs["loss"]);
     if (logs.count("accuracy")) std::printf(", accuracy %.2f%%", 100.0 * logs["accuracy"]);
     std::printf("\n");
+    if (test.num_classes > 2 && test.target_width() == 1)
+      std::printf("\n%s", confusion_matrix(model, test, ea->batch_size).to_text().c_str());
   });
 
   struct PredictArgs {

@@ -1,0 +1,31 @@
+// Evaluation output users expect from a classifier: accuracy, per-class accuracy and a confusion
+// matrix (rows: true class, columns: predicted class), with class names (Sign Language MNIST's
+// letters A-Y, Fashion-MNIST's clothes) in every printout.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nnlab/data/dataset.hpp"
+#include "nnlab/model.hpp"
+
+namespace nnlab {
+
+struct ConfusionMatrix {
+  int64_t classes = 0;
+  std::vector<std::string> names;  // one per class ("0".."k-1" when the dataset has none)
+  std::vector<int64_t> counts;     // (classes, classes): counts[true * classes + predicted]
+
+  int64_t at(int64_t truth, int64_t predicted) const { return counts[static_cast<size_t>(truth * classes + predicted)]; }
+  int64_t total() const;
+  double accuracy() const;
+  std::vector<double> per_class_accuracy() const;  // recall of each true class; NaN where it has no samples
+  std::string to_text() const;                     // aligned table plus per-class accuracy
+  std::string to_csv() const;                      // header "true\\predicted,<names>", one row per true class
+};
+
+// Predicts every sample of a classification dataset (argmax of the outputs; > 0.5 for a single
+// sigmoid output) and counts outcomes.
+ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batch_size = 256);
+
+}  // namespace nnlab
