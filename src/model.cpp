@@ -92,8 +92,19 @@ void Model::backward(const Tensor& grad, bool from_logits) {
     const Tensor& x = k == 0 ? *input_ : acts_[k - 1];
     Tensor* dx = k == 0 ? nullptr : &grad_bufs_[k % 2];
     layers_[k]->backward(x, acts_[k], *dy, dx, from_logits && k + 1 == layers_.size());
+    layers_[k]->add_penalty_gradient();
     dy = dx;
   }
+}
+
+double Model::penalty() const {
+  double p = 0;
+  for (const auto& l : layers_) p += l->penalty();
+  return p;
+}
+
+void Model::apply_constraints() {
+  for (auto& l : layers_) l->apply_constraints();
 }
 
 const Tensor* Model::output_logits() const {

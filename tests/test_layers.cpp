@@ -162,3 +162,129 @@ TEST(GradientCheck, CatchesAWrongBackward) {
   grads.back() = 0;  // a forgotten bias gradient
   EXPECT_GT(check_gradient(f, m.params(), grads).max_error, kGradTolerance);
 }
+
+// Dropout with a fixed mask: the model's RNG is reset before every forward pass, so each finite
+// difference sees the same mask as the analytic backward.
+TEST(DropoutGradient, FixedMaskForwardAndBackward) {
+  Model m;
+  m.add<Dense>(12, "tanh").add<Dropout>(0.4f).add<Dense>(3);
+  m.build({5}, 2);
+  Tensor x = random_tensor({6, 5}, 3);
+  Tensor w = random_tensor({6, 3}, 4);
+  auto f = [&] {
+    m.rng() = Rng(99);
+    const Tensor& y = m.forward(x, Mode::Train);
+    double s = 0;
+    for (int64_t i = 0; i < y.size(); ++i) s += static_cast<double>(w[i]) * y[i];
+    return s;
+  };
+  f();
+  m.backward(w, false);
+  std::vector<float> grads(m.grads().begin(), m.grads().end());
+  auto c = check_gradient(f, m.params(), grads);
+  EXPECT_LT(c.max_error, kGradTolerance) << c;
+
+  // The mask: zeros and 1 / (1 - rate), about 40% dropped, applied identically forward and backward.
+  const auto& drop = dynamic_cast<const Dropout&>(m.layer(1));
+  const Tensor& mask = drop.mask();
+  int zeros = 0;
+  for (float v : mask.span()) {
+    EXPECT_TRUE(v == 0.0f || std::fabs(v - 1.0f / 0.6f) < 1e-6f) << v;
+    zeros += v == 0.0f;
+  }
+  EXPECT_GT(zeros, 0);
+  EXPECT_LT(zeros, mask.size());
+  Tensor in({2, 4}, std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8}), out, dx;
+  Dropout d(0.5f);
+  Rng rng(7);
+  d.forward(in, out, Mode::Train, rng);
+  Tensor dy({2, 4}, 1.0f);
+  d.backward(in, out, dy, &dx, false);
+  for (int64_t i = 0; i < in.size(); ++i) {
+    EXPECT_FLOAT_EQ(out[i], in[i] * d.mask()[i]);
+    EXPECT_FLOAT_EQ(dx[i], d.mask()[i]);  // the backward keeps the 1 / (1 - rate) scale
+  }
+  // Inference: the identity.
+  d.forward(in, out, Mode::Infer, rng);
+  for (int64_t i = 0; i < in.size(); ++i) EXPECT_EQ(out[i], in[i]);
+}
+
+TEST(Dropout, RateIsTheFractionDroppedAndTheMeanIsKept) {
+  Dropout d(0.3f);
+  Tensor x({1000, 100}, 1.0f), y;
+  Rng rng(1);
+  d.forward(x, y, Mode::Train, rng);
+  double sum = 0;
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < y.size(); ++i) {
+    sum += y[i];
+    dropped += y[i] == 0.0f;
+  }
+  EXPECT_NEAR(static_cast<double>(dropped) / y.size(), 0.3, 0.01);
+  EXPECT_NEAR(sum / y.size(), 1.0, 0.01);
+  EXPECT_THROW(Dropout(1.0f), Error);
+  EXPECT_THROW(Dropout(-0.1f), Error);
+}
+
+TEST(BatchNormGradient, TrainingAndInference) {
+  Model m;
+  m.add<Dense>(5, "tanh").add<BatchNorm>().add<Dense>(3, "tanh");
+  m.build({4}, 6);
+  Tensor x = random_tensor({8, 4}, 5);
+  check_model_gradients(m, x, 13);
+  check_input_gradient({{"type", "batch_norm"}}, {4}, 61);
+  // Inference uses the moving statistics: with fresh ones (mean 0, variance 1) the layer is
+  // gamma * x / sqrt(1 + eps) + beta.
+  BatchNorm bn;
+  Model one;
+  one.add<BatchNorm>();
+  one.build({3});
+  Tensor in({2, 3}, std::vector<float>{1, 2, 3, -1, 0, 4});
+  const Tensor& out = one.forward(in, Mode::Infer);
+  for (int64_t i = 0; i < in.size(); ++i) EXPECT_NEAR(out[i], in[i] / std::sqrt(1.001f), 1e-6);
+  // Training normalises each feature of the batch and moves the statistics by 1 - momentum.
+  const Tensor& t = one.forward(in, Mode::Train);
+  EXPECT_NEAR(t.at(0, 0), 1.0f / std::sqrt(1.0f + 1e-3f), 1e-5);  // batch mean 0, variance 1
+  auto tensors = one.named_tensors();
+  EXPECT_EQ(tensors[2].name, "batch_norm_1.moving_mean");
+  EXPECT_FALSE(tensors[2].trainable);
+  EXPECT_NEAR(tensors[2].value[2], 0.01f * 3.5f, 1e-6);
+  EXPECT_EQ(one.trainable_count(), 6);
+  EXPECT_EQ(one.param_count(), 12);
+}
+
+TEST(Penalties, L1L2GradientAndMaxNorm) {
+  DenseOptions o;
+  o.units = 4;
+  o.activation = "tanh";
+  o.penalty.l1 = 0.01f;
+  o.penalty.l2 = 0.05f;
+  Model m;
+  m.add<Dense>(o);
+  m.build({3}, 8);
+  Tensor x = random_tensor({5, 3}, 9);
+  Tensor w = random_tensor({5, 4}, 10);
+  auto f = [&] {
+    const Tensor& y = m.forward(x, Mode::Train);
+    double s = m.penalty();
+    for (int64_t i = 0; i < y.size(); ++i) s += static_cast<double>(w[i]) * y[i];
+    return s;
+  };
+  f();
+  m.backward(w, false);
+  std::vector<float> grads(m.grads().begin(), m.grads().end());
+  auto c = check_gradient(f, m.params(), grads);
+  EXPECT_LT(c.max_error, kGradTolerance) << c;
+  double expected = 0;
+  for (float v : m.named_tensors()[0].value) expected += 0.01 * std::fabs(v) + 0.05 * v * v;
+  EXPECT_NEAR(m.penalty(), expected, 1e-7);
+
+  KernelPenalty mn;
+  mn.max_norm = 1.0f;
+  std::vector<float> k{3, 0.1f, 4, 0.2f};  // (2, 2): column norms 5 and ~0.22
+  mn.constrain(k, 2, 2);
+  EXPECT_NEAR(k[0], 0.6f, 1e-5);
+  EXPECT_NEAR(k[2], 0.8f, 1e-5);
+  EXPECT_NEAR(k[1], 0.1f, 1e-6);  // under the limit: unchanged
+  EXPECT_THROW(make_layer({{"type", "dense"}, {"units", 2}, {"l2", -1}}), Error);
+}

@@ -47,6 +47,9 @@ class Model {
   // Backward pass from dL/d(output), or from dL/d(logits of the last layer's output activation)
   // when from_logits is true. Fills grads().
   void backward(const Tensor& grad, bool from_logits);
+  // The layers' weight penalties (added to the training loss) and constraints (after each step).
+  double penalty() const;
+  void apply_constraints();
   // The last layer's pre-activation values from the last forward call (for fused losses).
   const Tensor* output_logits() const;
   std::string output_activation() const;

@@ -36,12 +36,20 @@ Dense::Dense(DenseOptions options) : opt_(std::move(options)) {
   auto act = make_activation(opt_.activation);
   opt_.activation = act->name();
   if (opt_.activation != "linear") act_ = std::move(act);
+  opt_.penalty.validate("dense");
   Rng probe;
   std::vector<float> none;
   initialize_kernel(opt_.kernel_initializer, none, 1, 1, probe);  // validates the name now
 }
 
-Dense::Dense(int64_t units, const std::string& activation) : Dense(DenseOptions{units, activation}) {}
+static DenseOptions units_and_activation(int64_t units, const std::string& activation) {
+  DenseOptions o;
+  o.units = units;
+  o.activation = activation;
+  return o;
+}
+
+Dense::Dense(int64_t units, const std::string& activation) : Dense(units_and_activation(units, activation)) {}
 
 Shape Dense::build(const Shape& input) {
   check(input.size() == 1, "dense '" + name + "' expects flat input (features), got " + shape_str(input) +
@@ -111,6 +119,10 @@ void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor*
   }
 }
 
+void Dense::add_penalty_gradient() {
+  if (opt_.penalty.penalised()) opt_.penalty.add_gradient(w_.value, w_.grad);
+}
+
 std::string Dense::output_activation() const { return act_ ? act_->name() : ""; }
 
 const Tensor* Dense::preactivation(const Tensor&) const { return act_ ? &z_ : nullptr; }
@@ -120,7 +132,10 @@ nlohmann::json Dense::config() const {
           {"units", opt_.units},
           {"activation", opt_.activation},
           {"use_bias", opt_.use_bias},
-          {"kernel_initializer", opt_.kernel_initializer}};
+          {"kernel_initializer", opt_.kernel_initializer},
+          {"l1", opt_.penalty.l1},
+          {"l2", opt_.penalty.l2},
+          {"max_norm", opt_.penalty.max_norm}};
 }
 
 }  // namespace nnlab

@@ -5,7 +5,9 @@
 
 #include "nnlab/config_reader.hpp"
 #include "nnlab/layers/activation_layer.hpp"
+#include "nnlab/layers/batch_norm.hpp"
 #include "nnlab/layers/dense.hpp"
+#include "nnlab/layers/dropout.hpp"
 #include "nnlab/layers/flatten.hpp"
 #include "nnlab/layers/maxout.hpp"
 
@@ -23,6 +25,9 @@ const std::map<std::string, Factory>& factories() {
          o.activation = c.get<std::string>("activation", "linear");
          o.use_bias = c.get<bool>("use_bias", true);
          o.kernel_initializer = c.get<std::string>("kernel_initializer", "glorot_uniform");
+         o.penalty.l1 = c.get<float>("l1", 0.0f);
+         o.penalty.l2 = c.get<float>("l2", 0.0f);
+         o.penalty.max_norm = c.get<float>("max_norm", 0.0f);
          return std::make_unique<Dense>(o);
        }},
       {"activation",
@@ -33,6 +38,11 @@ const std::map<std::string, Factory>& factories() {
                                          c.get<std::string>("kernel_initializer", "glorot_uniform"));
        }},
       {"flatten", [](ConfigReader&) { return std::make_unique<Flatten>(); }},
+      {"dropout", [](ConfigReader& c) { return std::make_unique<Dropout>(c.require<float>("rate")); }},
+      {"batch_norm",
+       [](ConfigReader& c) {
+         return std::make_unique<BatchNorm>(c.get<float>("momentum", 0.99f), c.get<float>("epsilon", 1e-3f));
+       }},
   };
   return f;
 }

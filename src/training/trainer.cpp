@@ -48,8 +48,10 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
   const double l = logits ? loss_->compute_fused(*logits, y, &grad_) : loss_->compute(out, y, &grad_);
   if (correct) *correct += count_correct(loss_->name(), out, y);
   model_.backward(grad_, logits != nullptr);
+  const double penalty = model_.penalty();  // of the weights that produced this loss, as Keras reports it
   optimizer_->step(model_.params(), model_.grads(), lr);
-  return l;
+  model_.apply_constraints();
+  return l + penalty;
 }
 
 History Trainer::fit(const Dataset& train, const FitOptions& options, const Dataset* validation,

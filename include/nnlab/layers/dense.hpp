@@ -6,6 +6,7 @@
 
 #include "nnlab/activations/activation.hpp"
 #include "nnlab/layers/layer.hpp"
+#include "nnlab/layers/regularizer.hpp"
 
 namespace nnlab {
 
@@ -14,6 +15,7 @@ struct DenseOptions {
   std::string activation = "linear";
   bool use_bias = true;
   std::string kernel_initializer = "glorot_uniform";  // glorot_uniform, glorot_normal, he_uniform, he_normal, zeros
+  KernelPenalty penalty;  // l1, l2, max_norm on the kernel
 };
 
 class Dense : public Layer {
@@ -28,6 +30,9 @@ class Dense : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 bool dy_is_preactivation) override;
+  double penalty() const override { return opt_.penalty.penalised() ? opt_.penalty.loss(w_.value) : 0.0; }
+  void add_penalty_gradient() override;
+  void apply_constraints() override { opt_.penalty.constrain(w_.value, in_, opt_.units); }
   std::string output_activation() const override;
   const Tensor* preactivation(const Tensor& x) const override;
   nlohmann::json config() const override;

@@ -48,6 +48,12 @@ class Layer {
   virtual void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                         bool dy_is_preactivation = false) = 0;
 
+  // Weight penalties (L1/L2) this layer adds to the training loss, and their gradient, added to the
+  // parameter gradients after backward(); constraints (max-norm) applied after each optimizer step.
+  virtual double penalty() const { return 0.0; }
+  virtual void add_penalty_gradient() {}
+  virtual void apply_constraints() {}
+
   // Name of the activation applied last by this layer ("sigmoid", "softmax", ...), or "" if none.
   // A loss fused with that activation computes its gradient from the pre-activation values.
   virtual std::string output_activation() const { return ""; }

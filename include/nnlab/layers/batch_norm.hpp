@@ -1,0 +1,33 @@
+// Batch normalisation (Ioffe & Szegedy 2015) with Keras's defaults: momentum 0.99, epsilon 1e-3.
+// Training: normalise each feature with the batch's mean and (biased) variance, then scale by gamma
+// and shift by beta, and update the moving statistics. Inference: use the moving statistics, which
+// are non-trainable state saved with the model.
+#pragma once
+#include "nnlab/layers/layer.hpp"
+
+namespace nnlab {
+
+class BatchNorm : public Layer {
+ public:
+  explicit BatchNorm(float momentum = 0.99f, float epsilon = 1e-3f);
+  std::string type() const override { return "batch_norm"; }
+  Shape build(const Shape& input) override;
+  std::vector<ParamSpec> param_specs() const override;
+  void bind(std::vector<ParamView> views) override;
+  void init_params(Rng& rng) override;
+  void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;
+  void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
+                bool dy_is_preactivation) override;
+  nlohmann::json config() const override;
+
+ private:
+  float momentum_, epsilon_;
+  int64_t features_ = 0;
+  ParamView gamma_, beta_, moving_mean_, moving_var_;
+  Tensor xhat_;                       // (batch, features), last training pass
+  std::vector<float> inv_std_;        // (features)
+  std::vector<double> sum_, sum2_;    // (features) scratch
+  bool last_train_ = false;
+};
+
+}  // namespace nnlab

@@ -1,0 +1,55 @@
+#include "nnlab/layers/dropout.hpp"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "nnlab/error.hpp"
+
+namespace nnlab {
+
+Dropout::Dropout(float rate) : rate_(rate) {
+  check(rate >= 0.0f && rate < 1.0f, "dropout: rate must be in [0, 1), got " + std::to_string(rate));
+}
+
+void Dropout::forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) {
+  y.resize(x.shape());
+  last_train_ = mode == Mode::Train && rate_ > 0.0f;
+  if (!last_train_) {
+    std::memcpy(y.data(), x.data(), sizeof(float) * static_cast<size_t>(x.size()));
+    return;
+  }
+  mask_.resize(x.shape());
+  const float scale = 1.0f / (1.0f - rate_);
+  // One 64-bit draw gives the keep decisions of two units (32 bits each): cheap and seeded.
+  const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
+  float* m = mask_.data();
+  const int64_t n = x.size();
+  for (int64_t i = 0; i < n; i += 2) {
+    const uint64_t r = rng.next();
+    m[i] = (r & 0xffffffffu) >= threshold ? scale : 0.0f;
+    if (i + 1 < n) m[i + 1] = (r >> 32) >= threshold ? scale : 0.0f;
+  }
+  const float* xd = x.data();
+  float* yd = y.data();
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) yd[i] = xd[i] * m[i];
+}
+
+void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
+  if (!dx) return;
+  dx->resize(x.shape());
+  if (!last_train_) {
+    std::memcpy(dx->data(), dy.data(), sizeof(float) * static_cast<size_t>(dy.size()));
+    return;
+  }
+  const float* m = mask_.data();
+  const float* g = dy.data();
+  float* d = dx->data();
+  const int64_t n = dy.size();
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) d[i] = g[i] * m[i];
+}
+
+nlohmann::json Dropout::config() const { return {{"type", "dropout"}, {"rate", rate_}}; }
+
+}  // namespace nnlab
