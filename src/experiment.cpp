@@ -262,6 +262,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   }
   result.history = trainer.fit(*train, fit, validation);
   write_file_atomic((dir / "history.csv").string(), result.history.to_csv());
+  result.diagnosis = diagnose(result.history);
+  write_file_atomic((dir / "diagnosis.txt").string(), result.diagnosis.text());
   save_model(model, (dir / "model.safetensors").string(),
              {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
   const InMemoryDataset& test = data.test.size() > 0 ? data.test : data.train;

@@ -1,7 +1,7 @@
 // Experiments: a small TOML (or JSON) file describing data, model and training, with command-line
 // overrides ("train.epochs=5"). run_experiment() trains it and writes a run folder holding the
 // config it used (config.json), the history (history.csv), the model (model.safetensors), the
-// summary (summary.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
+// summary (summary.txt), the fit diagnosis (diagnosis.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include "nnlab/data/dataset.hpp"
 #include "nnlab/evaluation.hpp"
 #include "nnlab/model.hpp"
+#include "nnlab/report/diagnosis.hpp"
 #include "nnlab/training/history.hpp"
 
 namespace nnlab {
@@ -80,6 +81,7 @@ struct RunResult {
   double test_loss = 0, test_accuracy = -1;  // accuracy -1 when it does not apply
   std::string evaluated_on;                  // "test" or "train" (datasets without a test split)
   ConfusionMatrix confusion;                 // classes == 0 for regression
+  Diagnosis diagnosis;                       // over- or underfitting, from the history
 };
 RunResult run_experiment(const Experiment& e, const RunOptions& options);
 

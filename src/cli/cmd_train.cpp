@@ -46,6 +46,7 @@ void add_train(CLI::App& app) {
     if (!args->quiet) std::printf("nnlab: experiment '%s' from %s\n", e.name.c_str(), e.source.c_str());
     const RunResult r = run_experiment(e, ro);
     if (!args->quiet && r.confusion.classes > 2) std::printf("\n%s\n", r.confusion.to_text().c_str());
+    if (!args->quiet) std::printf("%s\n", r.diagnosis.text().c_str());
     if (r.test_accuracy >= 0) {
       std::printf("final (%s data): loss %.4f, accuracy %.2f%%\n", r.evaluated_on.c_str(), r.test_loss,
                   100.0 * r.test_accuracy);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -84,6 +85,9 @@ void ProgressBar::on_epoch_end(int epoch, Logs& logs, TrainState& s) {
                  static_cast<long long>(s.steps_per_epoch), std::string(30, '=').c_str(), timing,
                  format_logs(logs).c_str());
   } else {
+    // Plain lines: every epoch up to 100 epochs, then about 100 lines in all (and the last epoch).
+    const int every = std::max(1, (s.epochs + 99) / 100);
+    if ((epoch + 1) % every != 0 && epoch + 1 != s.epochs) return;
     std::fprintf(out_, "Epoch %d/%d - %lld/%lld - %s%s\n", epoch + 1, s.epochs,
                  static_cast<long long>(s.steps_per_epoch), static_cast<long long>(s.steps_per_epoch), timing,
                  format_logs(logs).c_str());
