@@ -249,6 +249,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   fit.shuffle = e.train.shuffle;
   fit.seed = e.seed;
   fit.verbose = options.verbose;
+  fit.checkpoint_path = (dir / "checkpoint.safetensors").string();
+  fit.resume = options.resume;
 
   const Dataset* validation = nullptr;
   InMemoryDataset train_part, val_part;

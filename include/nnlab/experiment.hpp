@@ -1,7 +1,7 @@
 // Experiments: a small TOML (or JSON) file describing data, model and training, with command-line
 // overrides ("train.epochs=5"). run_experiment() trains it and writes a run folder holding the
 // config it used (config.json), the history (history.csv), the model (model.safetensors), the
-// summary (summary.txt), the fit diagnosis (diagnosis.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
+// summary (summary.txt), a checkpoint after every epoch (checkpoint.safetensors, for --resume), the fit diagnosis (diagnosis.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -74,6 +74,7 @@ Model build_model(const Experiment& e, const Shape& input);
 struct RunOptions {
   std::string out_dir;  // "" = runs/<name>-<timestamp>
   int verbose = 1;
+  bool resume = false;  // continue out_dir's checkpoint (checkpoint.safetensors) when it has one
 };
 struct RunResult {
   std::string run_dir;

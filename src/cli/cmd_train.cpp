@@ -1,9 +1,12 @@
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
+#include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
+#include "nnlab/training/interrupt.hpp"
 #include "nnlab/kernels/gemm.hpp"
 
 namespace nnlab::cli {
@@ -16,7 +19,7 @@ void add_train(CLI::App& app) {
     int64_t batch_size = 0, limit = 0;
     double lr = 0;
     int64_t seed = -1;
-    std::string out;
+    std::string out, resume;
     bool quiet = false;
   };
   auto args = std::make_shared<Args>();
@@ -31,6 +34,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--threads", args->threads, "Threads for the whole process")->check(CLI::PositiveNumber);
   cmd->add_option("--out", args->out, "Run folder (default runs/<name>-<time>)");
   cmd->add_flag("-q,--quiet", args->quiet, "Print only the final result");
+  cmd->add_option("--resume", args->resume, "Continue an interrupted run from its folder's last checkpoint");
   cmd->callback([args] {
     std::vector<std::string> o = args->set;
     if (args->epochs) o.push_back("train.epochs=" + std::to_string(args->epochs));
@@ -39,9 +43,16 @@ void add_train(CLI::App& app) {
     if (args->seed >= 0) o.push_back("seed=" + std::to_string(args->seed));
     if (args->limit) o.push_back("data.limit=" + std::to_string(args->limit));
     if (args->threads) o.push_back("threads=" + std::to_string(args->threads));
-    const Experiment e = Experiment::load(args->experiment, o);
+    if (!args->resume.empty()) {
+      check(std::filesystem::is_regular_file(std::filesystem::path(args->resume) / "config.json"),
+            "--resume " + args->resume + ": not a run folder (no config.json)");
+      check(args->out.empty() || args->out == args->resume, "--resume continues in its own folder; drop --out");
+    }
+    const Experiment e = Experiment::load(args->resume.empty() ? args->experiment : args->resume, o);
     RunOptions ro;
-    ro.out_dir = args->out;
+    ro.out_dir = args->resume.empty() ? args->out : args->resume;
+    ro.resume = !args->resume.empty();
+    install_interrupt_handler();
     ro.verbose = args->quiet ? 0 : 1;
     if (!args->quiet) std::printf("nnlab: experiment '%s' from %s\n", e.name.c_str(), e.source.c_str());
     const RunResult r = run_experiment(e, ro);

@@ -1,12 +1,18 @@
 #include "nnlab/training/trainer.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <cmath>
 #include <numeric>
 
 #include "nnlab/error.hpp"
 #include "nnlab/metrics.hpp"
+#include "nnlab/io/safetensors.hpp"
+#include "nnlab/training/interrupt.hpp"
 #include "nnlab/training/progress.hpp"
+#include "prefetcher.hpp"
 
 namespace nnlab {
 
@@ -77,34 +83,56 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   st.iteration = optimizer_->iterations;
 
   rng_ = Rng(options.seed);
+  int first_epoch = options.initial_epoch;
+  if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
+    first_epoch = load_checkpoint(options.checkpoint_path, history, callbacks);
+    st.iteration = optimizer_->iterations;
+    if (options.verbose > 0)
+      std::printf("resuming from %s at epoch %d\n", options.checkpoint_path.c_str(), first_epoch + 1);
+  }
   std::vector<int64_t> order(static_cast<size_t>(train.size()));
   std::iota(order.begin(), order.end(), 0);
-  Tensor xb, yb;
+  BatchPrefetcher prefetch(train);
+  auto batch_indices = [&](int64_t b) {
+    const int64_t begin = b * st.batch_size, end = std::min(st.samples, begin + st.batch_size);
+    return std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+  };
 
   for (auto* c : all) c->on_train_begin(st);
-  for (int epoch = options.initial_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+  for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     for (auto* c : all) c->on_epoch_begin(epoch, st);
-    if (options.shuffle) std::shuffle(order.begin(), order.end(), rng_.engine());
+    if (options.shuffle) {  // each epoch's order depends only on the random state, so resuming repeats it
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), rng_.engine());
+    }
     double loss_sum = 0;
     int64_t seen = 0, correct = 0;
     Logs running;
+    prefetch.request(batch_indices(0));
     for (int64_t b = 0; b < st.steps_per_epoch; ++b) {
-      const int64_t begin = b * st.batch_size, end = std::min(st.samples, begin + st.batch_size);
-      train.gather(std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin)),
-                   xb, yb);
+      const Tensor *xb = nullptr, *yb = nullptr;
+      prefetch.take(xb, yb);
+      if (b + 1 < st.steps_per_epoch) prefetch.request(batch_indices(b + 1));
       st.lr = optimizer_->learning_rate;
-      const double l = train_step(xb, yb, with_accuracy ? &correct : nullptr, st.lr);
+      const double l = train_step(*xb, *yb, with_accuracy ? &correct : nullptr, st.lr);
       if (!std::isfinite(l)) {
         throw Error("training diverged: the loss became " + std::to_string(l) + " at epoch " +
                     std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + " (learning rate " +
                     std::to_string(st.lr) + "); lower the learning rate or check the data for NaN values");
       }
       ++st.iteration;
-      loss_sum += l * static_cast<double>(end - begin);
-      seen += end - begin;
+      loss_sum += l * static_cast<double>(xb->rows());
+      seen += xb->rows();
       running["loss"] = loss_sum / static_cast<double>(seen);
       if (with_accuracy) running["accuracy"] = static_cast<double>(correct) / static_cast<double>(seen);
       for (auto* c : all) c->on_batch_end(b, running, st);
+      if (interrupt_requested()) {
+        if (b + 1 < st.steps_per_epoch) prefetch.take(xb, yb);  // let the worker finish its batch
+        throw Interrupted("interrupted in epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) +
+                          (options.checkpoint_path.empty()
+                               ? std::string()
+                               : "; the checkpoint of the last finished epoch is " + options.checkpoint_path));
+      }
     }
     Logs logs = running;
     if (validation) {
@@ -112,6 +140,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     }
     logs["lr"] = st.lr;
     for (auto* c : all) c->on_epoch_end(epoch, logs, st);
+    if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks);
   }
   for (auto* c : all) c->on_train_end(st);
   return history;
@@ -139,6 +168,72 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   Logs logs{{"loss", loss_sum / static_cast<double>(data.size())}};
   if (with_accuracy) logs["accuracy"] = static_cast<double>(correct) / static_cast<double>(data.size());
   return logs;
+}
+
+}  // namespace nnlab
+
+namespace nnlab {
+
+// Layout: tensors "model/<name>" (every parameter and state tensor) and "optimizer/<state>"; the
+// metadata entry "nnlab.checkpoint" holds the next epoch, the optimizer's step count and rate, both
+// random states, the history as CSV and each callback's state.
+void Trainer::save_checkpoint(const std::string& path, int next_epoch, const History& history,
+                              const std::vector<Callback*>& callbacks) {
+  SafetensorsFile f;
+  for (const auto& t : model_.named_tensors())
+    f.tensors["model/" + t.name] = Tensor(t.shape, std::vector<float>(t.value.begin(), t.value.end()));
+  for (const auto& [name, buf] : optimizer_->state())
+    f.tensors["optimizer/" + name] = Tensor({static_cast<int64_t>(buf->size())}, *buf);
+  nlohmann::json cb = nlohmann::json::array();
+  for (const auto* c : callbacks) cb.push_back(c->state());
+  const nlohmann::json meta{{"next_epoch", next_epoch},
+                            {"iterations", optimizer_->iterations},
+                            {"learning_rate", optimizer_->learning_rate},
+                            {"optimizer", optimizer_->name()},
+                            {"trainer_rng", rng_.state()},
+                            {"model_rng", model_.rng().state()},
+                            {"history", history.to_csv()},
+                            {"callbacks", cb}};
+  f.metadata["nnlab.checkpoint"] = meta.dump();
+  f.metadata["nnlab.model"] = model_.config().dump();
+  write_safetensors(path, f);
+}
+
+int Trainer::load_checkpoint(const std::string& path, History& history, const std::vector<Callback*>& callbacks) {
+  SafetensorsFile f = read_safetensors(path);
+  auto it = f.metadata.find("nnlab.checkpoint");
+  check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": corrupt checkpoint metadata: " + e.what());
+  }
+  check(f.metadata.count("nnlab.model") && nlohmann::json::parse(f.metadata["nnlab.model"]) == model_.config(),
+        path + ": the checkpoint was written by a different model architecture");
+  check(meta.value("optimizer", "") == optimizer_->name(),
+        path + ": the checkpoint's optimizer is '" + meta.value("optimizer", "") + "', not '" + optimizer_->name() + "'");
+  for (auto& t : model_.named_tensors()) {
+    auto ti = f.tensors.find("model/" + t.name);
+    check(ti != f.tensors.end(), path + ": checkpoint lacks tensor '" + t.name + "'");
+    check(ti->second.size() == static_cast<int64_t>(t.value.size()), path + ": tensor '" + t.name + "' has the wrong size");
+    std::copy(ti->second.data(), ti->second.data() + ti->second.size(), t.value.begin());
+  }
+  for (auto& [name, buf] : optimizer_->state()) {
+    auto ti = f.tensors.find("optimizer/" + name);
+    if (ti == f.tensors.end()) continue;  // state not created yet when the checkpoint was written
+    buf->assign(ti->second.data(), ti->second.data() + ti->second.size());
+  }
+  optimizer_->iterations = meta.at("iterations").get<int64_t>();
+  optimizer_->learning_rate = meta.at("learning_rate").get<float>();
+  rng_.set_state(meta.at("trainer_rng").get<std::string>());
+  model_.rng().set_state(meta.at("model_rng").get<std::string>());
+  const History saved = History::from_csv(meta.at("history").get<std::string>(), path);
+  history.epochs = saved.epochs;
+  history.logs = saved.logs;
+  const auto& cb = meta.at("callbacks");
+  for (size_t i = 0; i < callbacks.size() && i < cb.size(); ++i) callbacks[i]->restore(cb[i].get<std::string>());
+  return meta.at("next_epoch").get<int>();
 }
 
 }  // namespace nnlab

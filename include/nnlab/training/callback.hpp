@@ -36,6 +36,11 @@ class Callback {
   // Callbacks may add entries to logs; later callbacks see them.
   virtual void on_epoch_end(int /*epoch*/, Logs& /*logs*/, TrainState&) {}
   virtual void on_train_end(TrainState&) {}
+
+  // A callback with state that matters across epochs (counters, the best value so far) returns it
+  // here as text, so a checkpoint can save it and a resumed run restore it.
+  virtual std::string state() const { return ""; }
+  virtual void restore(const std::string& /*state*/) {}
 };
 
 }  // namespace nnlab

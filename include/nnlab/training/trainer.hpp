@@ -20,6 +20,12 @@ struct FitOptions {
   bool shuffle = true;      // reshuffled every epoch from the seed
   uint64_t seed = 42;
   int verbose = 1;          // 0 quiet, 1 progress bar / lines
+  // When set, a checkpoint (weights, optimizer state, random state, history, callback state, the next
+  // epoch) is written atomically here at the end of every epoch.
+  std::string checkpoint_path;
+  // Continue from checkpoint_path when it exists: the run ends exactly as an uninterrupted one would
+  // (bit for bit with one thread).
+  bool resume = false;
   void validate() const;    // throws nnlab::Error naming the bad value
 };
 
@@ -33,6 +39,11 @@ class Trainer {
               const std::vector<Callback*>& callbacks = {});
   // Mean loss and, where it applies, accuracy over the dataset.
   Logs evaluate(const Dataset& data, int64_t batch_size = 256);
+
+  // Checkpoints: see FitOptions::checkpoint_path. load_checkpoint returns the next epoch to run.
+  void save_checkpoint(const std::string& path, int next_epoch, const History& history,
+                       const std::vector<Callback*>& callbacks);
+  int load_checkpoint(const std::string& path, History& history, const std::vector<Callback*>& callbacks);
 
   Model& model() { return model_; }
   Loss& loss() { return *loss_; }

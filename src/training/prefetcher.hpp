@@ -1,0 +1,87 @@
+// BatchPrefetcher: gathers the next mini-batch on a background thread while the current one
+// trains, so data loading and augmentation overlap with compute. Two slots, used alternately; the
+// thread lives as long as the prefetcher (no thread or buffer is created per batch).
+#pragma once
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "nnlab/data/dataset.hpp"
+
+namespace nnlab {
+
+class BatchPrefetcher {
+ public:
+  explicit BatchPrefetcher(const Dataset& data) : data_(data), worker_([this] { run(); }) {}
+  ~BatchPrefetcher() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  BatchPrefetcher(const BatchPrefetcher&) = delete;
+  BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
+
+  // Starts gathering `indices` (which must stay valid until take()) into the next slot.
+  void request(std::span<const int64_t> indices) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = indices;
+      pending_ = true;
+      ready_ = false;
+    }
+    cv_.notify_all();
+  }
+
+  // Waits for the requested batch; x (batch, ...) and y (batch, targets) stay valid until the
+  // request after the next one. Rethrows what the gather threw.
+  void take(const Tensor*& x, const Tensor*& y) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return ready_; });
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    x = &x_[slot_];
+    y = &y_[slot_];
+  }
+
+ private:
+  void run() {
+    int next = 0;
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return pending_ || quit_; });
+      if (quit_) return;
+      pending_ = false;
+      const auto job = job_;
+      lock.unlock();
+      std::exception_ptr err;
+      try {
+        data_.gather(job, x_[next], y_[next]);
+      } catch (...) {
+        err = std::current_exception();
+      }
+      lock.lock();
+      error_ = err;
+      slot_ = next;
+      next ^= 1;
+      ready_ = true;
+      cv_.notify_all();
+    }
+  }
+
+  const Dataset& data_;
+  Tensor x_[2], y_[2];
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::span<const int64_t> job_;
+  bool pending_ = false, ready_ = false, quit_ = false;
+  int slot_ = 0;
+  std::exception_ptr error_;
+  std::thread worker_;  // last: started after every other member is initialised
+};
+
+}  // namespace nnlab
