@@ -13,6 +13,8 @@
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
+#include "nnlab/report/plot.hpp"
+#include "nnlab/training/callbacks.hpp"
 #include "nnlab/training/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -190,7 +192,11 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   check(e.train.validation_split >= 0 && e.train.validation_split < 1,
         source + " [train]: validation_split must be in [0, 1), got " + std::to_string(e.train.validation_split));
   if (top.has("optimizer")) e.train.optimizer_options = top.raw("optimizer");
+  for (auto [key, field] : {std::pair{"early_stopping", &e.early_stopping}, std::pair{"reduce_lr_on_plateau", &e.reduce_lr_on_plateau},
+                            std::pair{"schedule", &e.schedule}, std::pair{"augment", &e.augment}})
+    if (top.has(key)) *field = top.raw(key);
   top.finish();
+  make_callbacks(e);  // validates the callback tables now, before any data is loaded
   try {
     make_loss(e.train.loss);
     make_optimizer(e.train.optimizer, e.train.optimizer_options);
@@ -198,6 +204,51 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
     throw Error(source + ": " + err.what());
   }
   return e;
+}
+
+std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
+  std::vector<std::unique_ptr<Callback>> out;
+  if (!e.schedule.is_null()) {
+    out.push_back(std::make_unique<ScheduleCallback>(
+        std::shared_ptr<Schedule>(make_schedule(e.schedule, e.source + " [schedule]"))));
+  }
+  if (!e.reduce_lr_on_plateau.is_null()) {
+    ConfigReader c(e.reduce_lr_on_plateau, e.source + " [reduce_lr_on_plateau]");
+    ReduceLROnPlateauOptions o;
+    o.monitor = c.get<std::string>("monitor", o.monitor);
+    o.factor = c.get<double>("factor", o.factor);
+    o.patience = c.get<int>("patience", o.patience);
+    o.mode = c.get<std::string>("mode", o.mode);
+    o.min_delta = c.get<double>("min_delta", o.min_delta);
+    o.cooldown = c.get<int>("cooldown", o.cooldown);
+    o.min_lr = c.get<double>("min_lr", o.min_lr);
+    o.verbose = c.get<int>("verbose", 1);
+    c.finish();
+    try {
+      out.push_back(std::make_unique<ReduceLROnPlateau>(o));
+    } catch (const Error& err) {
+      throw Error(c.where() + ": " + err.what());
+    }
+  }
+  if (!e.early_stopping.is_null()) {
+    ConfigReader c(e.early_stopping, e.source + " [early_stopping]");
+    EarlyStoppingOptions o;
+    o.monitor = c.get<std::string>("monitor", o.monitor);
+    o.min_delta = c.get<double>("min_delta", o.min_delta);
+    o.patience = c.get<int>("patience", o.patience);
+    o.mode = c.get<std::string>("mode", o.mode);
+    if (c.has("baseline")) o.baseline = c.get<double>("baseline", 0.0);
+    o.restore_best_weights = c.get<bool>("restore_best_weights", o.restore_best_weights);
+    o.start_from_epoch = c.get<int>("start_from_epoch", o.start_from_epoch);
+    o.verbose = c.get<int>("verbose", 1);
+    c.finish();
+    try {
+      out.push_back(std::make_unique<EarlyStopping>(o));
+    } catch (const Error& err) {
+      throw Error(c.where() + ": " + err.what());
+    }
+  }
+  return out;
 }
 
 Experiment Experiment::load(const std::string& name_or_path, const std::vector<std::string>& overrides) {
@@ -227,6 +278,19 @@ LoadedData load_data(const DataSpec& spec) {
 Model build_model(const Experiment& e, const Shape& input) {
   nlohmann::json cfg = {{"input", input}, {"layers", e.model.at("layers")}};
   return Model::from_config(cfg, e.seed);
+}
+
+nlohmann::json result_json(const RunResult& r) {
+  nlohmann::json j{{"run_dir", r.run_dir},
+                   {"evaluated_on", r.evaluated_on},
+                   {"test_loss", r.test_loss},
+                   {"params", r.params},
+                   {"train_seconds", r.train_seconds},
+                   {"epochs_run", r.history.logs.size()},
+                   {"verdict", fit_name(r.diagnosis.verdict)},
+                   {"best_epoch", r.diagnosis.best_epoch}};
+  if (r.test_accuracy >= 0) j["test_accuracy"] = r.test_accuracy;
+  return j;
 }
 
 RunResult run_experiment(const Experiment& e, const RunOptions& options) {
@@ -262,8 +326,15 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   } else if (e.train.validate_on_test && data.test.size() > 0) {
     validation = &data.test;
   }
-  result.history = trainer.fit(*train, fit, validation);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto callbacks = make_callbacks(e);
+  std::vector<Callback*> cbs;
+  for (const auto& c : callbacks) cbs.push_back(c.get());
+  result.history = trainer.fit(*train, fit, validation, cbs);
+  result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  result.params = model.param_count();
   write_file_atomic((dir / "history.csv").string(), result.history.to_csv());
+  plot_history(result.history, (dir / "").string());  // loss.svg, accuracy.svg (and lr) in the run folder
   result.diagnosis = diagnose(result.history);
   write_file_atomic((dir / "diagnosis.txt").string(), result.diagnosis.text());
   save_model(model, (dir / "model.safetensors").string(),
@@ -278,6 +349,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
     write_file_atomic((dir / "confusion.csv").string(), result.confusion.to_csv());
     write_file_atomic((dir / "evaluation.txt").string(), result.confusion.to_text());
   }
+  // Written last: its presence marks a finished run (sweeps skip finished runs when resumed).
+  write_file_atomic((dir / "result.json").string(), result_json(result).dump(2) + "\n");
   return result;
 }
 

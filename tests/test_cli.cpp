@@ -13,7 +13,10 @@ namespace fs = std::filesystem;
 static int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
 
 TEST(Cli, XorLessonShowsLogisticFailureAndMlpSuccess) {
-  auto r = run_nnlab("xor --seeds 10");
+  const fs::path svg = fs::temp_directory_path() / "nnlab_cli_xor_regions.svg";
+  auto r = run_nnlab("xor --seeds 10 --plot " + svg.string());
+  EXPECT_TRUE(fs::exists(svg));
+  fs::remove(svg);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("logistic  and"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("logistic  xor  seed 1   outputs"), std::string::npos) << r.output;

@@ -4,6 +4,7 @@
 // summary (summary.txt), a checkpoint after every epoch (checkpoint.safetensors, for --resume), the fit diagnosis (diagnosis.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "nnlab/evaluation.hpp"
 #include "nnlab/model.hpp"
 #include "nnlab/report/diagnosis.hpp"
+#include "nnlab/training/callback.hpp"
 #include "nnlab/training/history.hpp"
 
 namespace nnlab {
@@ -54,6 +56,10 @@ struct Experiment {
   DataSpec data;
   nlohmann::json model;  // {"layers": [...]}, input from the data
   TrainSpec train;
+  // Optional tables, null when absent: [early_stopping] and [reduce_lr_on_plateau] with Keras's
+  // option names, [schedule] (a learning-rate schedule: type = "step" | "cosine" | ... or
+  // formula = "..."), [augment] (ImageDataGenerator-style options for the training images).
+  nlohmann::json early_stopping, reduce_lr_on_plateau, schedule, augment;
   nlohmann::json config;  // the whole resolved config, as saved in the run folder
 
   // Validates everything (unknown keys, bad values) up front, naming the source file and key.
@@ -67,6 +73,10 @@ struct LoadedData {
   InMemoryDataset test;  // may be empty (size 0) when the dataset has no test split
 };
 LoadedData load_data(const DataSpec& spec);
+
+// The callbacks its optional tables ask for (schedule, reduce-on-plateau, early stopping), in that
+// order; throws naming the file, table and key for a bad value.
+std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e);
 
 // Builds the experiment's model for the given input shape, with the experiment's seed.
 Model build_model(const Experiment& e, const Shape& input);
@@ -83,7 +93,11 @@ struct RunResult {
   std::string evaluated_on;                  // "test" or "train" (datasets without a test split)
   ConfusionMatrix confusion;                 // classes == 0 for regression
   Diagnosis diagnosis;                       // over- or underfitting, from the history
+  int64_t params = 0;                        // the model's parameter count
+  double train_seconds = 0;                  // wall time of fit()
 };
+// The run's figures as JSON (result.json in the run folder).
+nlohmann::json result_json(const RunResult& r);
 RunResult run_experiment(const Experiment& e, const RunOptions& options);
 
 }  // namespace nnlab

@@ -8,5 +8,7 @@ void add_train(CLI::App& app);
 void add_model_commands(CLI::App& app);  // evaluate, predict, summary
 void add_lessons(CLI::App& app);         // xor, linearity
 void add_experiments(CLI::App& app);     // experiments (list)
+void add_sweep(CLI::App& app);
+void add_plot(CLI::App& app);            // plot (run curves, run comparison, activations)
 
 }  // namespace nnlab::cli

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/training/interrupt.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"nnlab: train dense neural networks on the CPU, and see every idea of the course work"};
@@ -12,10 +13,15 @@ int main(int argc, char** argv) {
   nnlab::cli::add_model_commands(app);
   nnlab::cli::add_lessons(app);
   nnlab::cli::add_experiments(app);
+  nnlab::cli::add_sweep(app);
+  nnlab::cli::add_plot(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const nnlab::Interrupted& e) {
+    std::fprintf(stderr, "\nnnlab: %s\n", e.what());
+    return 130;
   } catch (const nnlab::Error& e) {
     std::fprintf(stderr, "nnlab: error: %s\n", e.what());
     return 1;

@@ -69,8 +69,11 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   History history;
   ProgressBar progress(options.verbose);
-  std::vector<Callback*> all{&history, &progress};
+  // As Keras: the progress bar first, the user's callbacks, then History, so that what callbacks add
+  // to an epoch's logs is recorded.
+  std::vector<Callback*> all{&progress};
   all.insert(all.end(), callbacks.begin(), callbacks.end());
+  all.push_back(&history);
 
   TrainState st;
   st.model = &model_;
@@ -84,9 +87,11 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   rng_ = Rng(options.seed);
   int first_epoch = options.initial_epoch;
+  std::vector<std::string> callback_states;
   if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
-    first_epoch = load_checkpoint(options.checkpoint_path, history, callbacks);
+    first_epoch = load_checkpoint(options.checkpoint_path, history, &callback_states);
     st.iteration = optimizer_->iterations;
+    st.initial_epoch = first_epoch;
     if (options.verbose > 0)
       std::printf("resuming from %s at epoch %d\n", options.checkpoint_path.c_str(), first_epoch + 1);
   }
@@ -99,6 +104,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   };
 
   for (auto* c : all) c->on_train_begin(st);
+  for (size_t i = 0; i < callbacks.size() && i < callback_states.size(); ++i) callbacks[i]->restore(callback_states[i]);
   for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     for (auto* c : all) c->on_epoch_begin(epoch, st);
     if (options.shuffle) {  // each epoch's order depends only on the random state, so resuming repeats it
@@ -199,7 +205,7 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
   write_safetensors(path, f);
 }
 
-int Trainer::load_checkpoint(const std::string& path, History& history, const std::vector<Callback*>& callbacks) {
+int Trainer::load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states) {
   SafetensorsFile f = read_safetensors(path);
   auto it = f.metadata.find("nnlab.checkpoint");
   check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
@@ -231,8 +237,8 @@ int Trainer::load_checkpoint(const std::string& path, History& history, const st
   const History saved = History::from_csv(meta.at("history").get<std::string>(), path);
   history.epochs = saved.epochs;
   history.logs = saved.logs;
-  const auto& cb = meta.at("callbacks");
-  for (size_t i = 0; i < callbacks.size() && i < cb.size(); ++i) callbacks[i]->restore(cb[i].get<std::string>());
+  if (callback_states)
+    for (const auto& c : meta.at("callbacks")) callback_states->push_back(c.get<std::string>());
   return meta.at("next_epoch").get<int>();
 }
 

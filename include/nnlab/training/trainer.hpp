@@ -40,10 +40,12 @@ class Trainer {
   // Mean loss and, where it applies, accuracy over the dataset.
   Logs evaluate(const Dataset& data, int64_t batch_size = 256);
 
-  // Checkpoints: see FitOptions::checkpoint_path. load_checkpoint returns the next epoch to run.
+  // Checkpoints: see FitOptions::checkpoint_path. load_checkpoint restores the model, optimizer and
+  // random state and the history, returns the next epoch to run, and hands back each callback's saved
+  // state (fit() restores them after on_train_begin, which resets them).
   void save_checkpoint(const std::string& path, int next_epoch, const History& history,
                        const std::vector<Callback*>& callbacks);
-  int load_checkpoint(const std::string& path, History& history, const std::vector<Callback*>& callbacks);
+  int load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states = nullptr);
 
   Model& model() { return model_; }
   Loss& loss() { return *loss_; }

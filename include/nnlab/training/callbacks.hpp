@@ -1,0 +1,202 @@
+// The callbacks users know from Keras, with Keras 3's semantics and defaults: learning-rate
+// scheduling (per epoch and per step), reduce-on-plateau, early stopping, a CSV log and model
+// checkpoints. Pass them to Trainer::fit in a vector; they act through TrainState (the optimizer's
+// learning_rate, stop_training, the model's parameters).
+//
+// Monitored quantities ("val_loss", "accuracy", ...) are read from the epoch's logs. mode "auto"
+// minimises names ending in "loss" or "error" (and mse, mae, lr, ...) and maximises accuracy-like
+// names (containing "acc", "auc", "precision", "recall", "f1"); any other name needs mode "min" or
+// "max". A monitored key missing from the logs is warned about once on stderr and the epoch is
+// skipped, as Keras does.
+#pragma once
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nnlab/training/callback.hpp"
+#include "nnlab/training/schedules.hpp"
+
+namespace nnlab {
+
+// Keras's LearningRateScheduler: at the start of every epoch (from 0), lr = schedule(epoch, current lr).
+// With a Schedule, lr = schedule->rate(epoch, iteration, current lr), so a schedule relative to the
+// base rate (step decay, ...) compounds: use ScheduleCallback for those, and this one for rules of
+// the form "lr * 0.9" or "epoch < 10 ? lr : lr * exp(-0.1)". A Schedule's rates are checked over the
+// whole run at train begin; a function's rate is checked when it is returned. The rate stays as set
+// when training ends.
+using EpochScheduleFn = std::function<float(int epoch, float lr)>;
+class LearningRateScheduler : public Callback {
+ public:
+  explicit LearningRateScheduler(EpochScheduleFn schedule, int verbose = 0);
+  explicit LearningRateScheduler(std::shared_ptr<Schedule> schedule, int verbose = 0);
+  void on_train_begin(TrainState& s) override;
+  void on_epoch_begin(int epoch, TrainState& s) override;
+
+ private:
+  EpochScheduleFn fn_;
+  std::shared_ptr<Schedule> schedule_;
+  int verbose_;
+};
+
+// Applies a Schedule at every step (Keras's LearningRateSchedule passed as an optimizer's rate): the
+// rate used for optimizer step k (TrainState::iteration) in epoch e is schedule->rate(e, k, base),
+// where base is the optimizer's learning_rate when training begins. Per-epoch schedules change the
+// rate at epoch starts only. At train begin it tells the schedule the run's length (bind_run) and
+// checks every rate of the run (validate), so a bad schedule fails before the first step.
+// When another callback changes the rate between steps (ReduceLROnPlateau cutting it by a factor),
+// the base is scaled by the same factor, so the schedule continues from the cut rate. At train end
+// the optimizer's learning_rate is set back to the base (with those cuts), ready for another fit.
+class ScheduleCallback : public Callback {
+ public:
+  explicit ScheduleCallback(std::shared_ptr<Schedule> schedule, int verbose = 0);
+  void on_train_begin(TrainState& s) override;
+  void on_epoch_begin(int epoch, TrainState& s) override;
+  void on_batch_end(int64_t batch, const Logs& logs, TrainState& s) override;
+  void on_train_end(TrainState& s) override;
+  std::string state() const override;
+  void restore(const std::string& state) override;
+  float base_rate() const { return base_; }
+
+ private:
+  void apply(TrainState& s);  // sets the rate for step s.iteration
+  std::shared_ptr<Schedule> schedule_;
+  int verbose_;
+  int epoch_ = 0;
+  float base_ = 0;
+  std::optional<float> last_set_;  // the rate this callback set last, to notice others' changes
+};
+
+// Keras's ReduceLROnPlateau. At each epoch end, with current = logs[monitor]:
+//   in cooldown: cooldown_counter -= 1, wait = 0
+//   current beats best by more than min_delta (absolute), or there is no best yet: best = current, wait = 0
+//   else, when not in cooldown: wait += 1; when wait >= patience and lr > min_lr:
+//     lr = max(lr * factor, min_lr), cooldown_counter = cooldown, wait = 0
+// best, wait and cooldown reset at train begin. The new rate applies from the next epoch.
+struct ReduceLROnPlateauOptions {
+  std::string monitor = "val_loss";
+  double factor = 0.1;     // in [0, 1)
+  int patience = 10;       // >= 0
+  std::string mode = "auto";  // "auto", "min" or "max"
+  double min_delta = 1e-4;    // >= 0, absolute
+  int cooldown = 0;           // >= 0
+  double min_lr = 0;          // >= 0
+  int verbose = 0;
+  void validate() const;
+};
+class ReduceLROnPlateau : public Callback {
+ public:
+  explicit ReduceLROnPlateau(const ReduceLROnPlateauOptions& options = {});
+  void on_train_begin(TrainState& s) override;
+  void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
+  std::string state() const override;
+  void restore(const std::string& state) override;
+  int wait() const { return wait_; }
+  int cooldown_counter() const { return cooldown_counter_; }
+  std::optional<double> best() const { return best_; }
+
+ private:
+  ReduceLROnPlateauOptions o_;
+  bool maximize_;
+  bool warned_ = false;
+  std::optional<double> best_;
+  int wait_ = 0, cooldown_counter_ = 0;
+};
+
+// Keras's EarlyStopping. From epoch start_from_epoch on, at each epoch end with current = logs[monitor]:
+//   wait += 1 (and, with restore_best_weights, the first monitored epoch's weights are kept)
+//   current beats best by more than min_delta, or there is no best yet: best = current, the weights
+//     are kept (restore_best_weights), and wait = 0 unless a baseline is set and current does not
+//     beat it by min_delta
+//   else, when wait >= patience and epoch > 0: stop_training = true
+// At train end, with restore_best_weights, the kept parameters and non-trainable state are put
+// back into the model whether or not training stopped early (Keras 3).
+struct EarlyStoppingOptions {
+  std::string monitor = "val_loss";
+  double min_delta = 0;  // >= 0, absolute
+  int patience = 0;      // >= 0
+  std::string mode = "auto";
+  std::optional<double> baseline{};
+  bool restore_best_weights = false;
+  int start_from_epoch = 0;  // >= 0
+  int verbose = 0;
+  void validate() const;
+};
+class EarlyStopping : public Callback {
+ public:
+  explicit EarlyStopping(const EarlyStoppingOptions& options = {});
+  void on_train_begin(TrainState& s) override;
+  void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
+  void on_train_end(TrainState& s) override;
+  // Counters and the best value survive a resume; the kept best weights do not (restore_best_weights
+  // then keeps the best of the epochs after the resume).
+  std::string state() const override;
+  void restore(const std::string& state) override;
+  int stopped_epoch() const { return stopped_epoch_; }  // 0 when it did not stop training
+  int best_epoch() const { return best_epoch_; }
+  std::optional<double> best() const { return best_; }
+  int wait() const { return wait_; }
+
+ private:
+  EarlyStoppingOptions o_;
+  bool maximize_;
+  bool warned_ = false;
+  std::optional<double> best_;
+  int wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
+  bool have_best_weights_ = false;
+  std::vector<float> best_params_, best_state_;
+};
+
+// Keras's CSVLogger: one row per epoch, flushed, with the columns "epoch" (from 0) and the first
+// epoch's log keys in sorted order. append: add to an existing file, writing the header only if
+// the file is empty. Values are written as the shortest decimal that reads back the same; a key an
+// epoch lacks is left empty (Keras writes NA), so History::from_csv reads the file.
+class CSVLogger : public Callback {
+ public:
+  explicit CSVLogger(std::string path, bool append = false, char separator = ',');
+  void on_train_begin(TrainState& s) override;
+  void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
+  void on_train_end(TrainState& s) override;
+
+ private:
+  std::string path_;
+  bool append_;
+  char sep_;
+  bool write_header_ = true;
+  std::vector<std::string> keys_;
+  std::ofstream out_;
+};
+
+// Keras's ModelCheckpoint: saves the model with nnlab::save_model (atomic) after every epoch, or,
+// with save_best_only, only when logs[monitor] improves on the best so far (the first value, or
+// initial_value_threshold, is the bar; the best is kept across fit calls as in Keras). When the
+// monitored key is missing, it warns once and saves anyway. The path may hold Python-style fields:
+// {epoch} (from 1), {epoch:02d}, and any log key such as {val_loss:.4f}; {{ and }} are braces.
+// Missing folders are created. The file's metadata holds the epoch and the logs.
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  std::string mode = "auto";
+  bool save_best_only = false;
+  std::optional<double> initial_value_threshold{};
+  int verbose = 0;
+};
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::string path, const ModelCheckpointOptions& options = {});
+  void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
+  std::optional<double> best() const { return best_; }
+  // The path for an epoch (from 0) and its logs; throws naming a field the logs lack.
+  std::string path_for(int epoch, const Logs& logs) const;
+
+ private:
+  std::string path_;
+  ModelCheckpointOptions o_;
+  bool maximize_ = false;
+  bool warned_ = false;
+  std::optional<double> best_;
+};
+
+}  // namespace nnlab
