@@ -283,13 +283,18 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
   });
   write_file_atomic((fs::path(out_dir) / "table.md").string(), sweep_table_markdown(rows, sweep.metric));
   write_file_atomic((fs::path(out_dir) / "table.csv").string(), sweep_table_csv(rows, sweep.metric));
-  for (const std::string m : {"val_loss", "val_accuracy"}) {
+  for (const std::string m : {"val_loss", "val_accuracy", "lr"}) {
     bool all = true;
     for (const auto& [_, h] : curves) {
       const auto c = h.column(m);
       all = all && !c.empty() && !std::isnan(c.back());
     }
-    if (all) plot_runs(curves, m, (fs::path(out_dir) / ("compare-" + m + ".svg")).string());
+    bool varies = false;  // the rate is drawn only when some run changes it
+    for (const auto& [_, h] : curves) {
+      const auto c = h.column(m);
+      varies = varies || (!c.empty() && std::any_of(c.begin(), c.end(), [&](double v) { return v != c.front(); }));
+    }
+    if (all && (m != "lr" || varies)) plot_runs(curves, m, (fs::path(out_dir) / ("compare-" + m + ".svg")).string());
   }
   return rows;
 }
