@@ -205,10 +205,26 @@ SweepSpec load_sweep(const std::string& name_or_path, const SweepAxes& axes, con
   }
   check(!s.variants.empty(), path + ": the sweep has no variants");
   std::vector<std::string> names;
+  // Every variant must take the same input and give the same outputs as the base, so that their
+  // results compare; checked (with every variant's config) before anything trains.
+  auto outputs = [](const nlohmann::json& c) {
+    const auto& layers = c.at("model").at("layers");
+    for (size_t i = layers.size(); i-- > 0;)
+      if (is_hidden_weight_layer(layers[i])) return layers[i].at("units").get<int64_t>();
+    return int64_t{-1};
+  };
+  auto input = [](const nlohmann::json& c) { return c.at("model").value("input", nlohmann::json()); };
   for (const auto& v : s.variants) {
     check(std::find(names.begin(), names.end(), v.name) == names.end(), "sweep: two variants are named '" + v.name + "'");
     names.push_back(v.name);
-    variant_config(s, v);  // validate every variant before training any
+    const nlohmann::json c = variant_config(s, v);  // validates the variant as an experiment
+    check(outputs(c) == outputs(s.base), "sweep variant '" + v.name + "' has " + std::to_string(outputs(c)) +
+                                             " outputs but the base has " + std::to_string(outputs(s.base)));
+    check(input(c) == input(s.base), "sweep variant '" + v.name + "' takes input " + input(c).dump() +
+                                         " but the base takes " + input(s.base).dump());
+    check(c.value("data", nlohmann::json::object()).value("dataset", "") ==
+              s.base.value("data", nlohmann::json::object()).value("dataset", ""),
+          "sweep variant '" + v.name + "' trains on another dataset than the base");
   }
   return s;
 }

@@ -116,6 +116,15 @@ TEST(Sweep, BadSweepsAreRefusedBeforeTraining) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("variant 'a'"), std::string::npos) << e.what();
   }
+  const std::string shape = (dir / "shape.toml").string();
+  write_file_atomic(shape, "base = \"xor\"\n[[variant]]\nname = \"three\"\n[variant.config.model]\n"
+                           "layers = [{type = \"dense\", units = 3, activation = \"softmax\"}]\n");
+  try {
+    load_sweep(shape, {}, {});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("3 outputs but the base has 1"), std::string::npos) << e.what();
+  }
   auto r = nnlab::testing::run_nnlab("sweep xor");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("--width"), std::string::npos) << r.output;
