@@ -113,3 +113,12 @@ TEST(Cli, BadInputGetsOneClearLine) {
   }
   fs::remove_all(dir);
 }
+
+TEST(Cli, GradcheckPassesForTheCourseNetworks) {
+  for (const char* e : {"xor", "fashion-small"}) {
+    auto r = run_nnlab(std::string("gradcheck ") + e + " --per-tensor 10");
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("PASSED"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("dense_1.kernel"), std::string::npos) << r.output;
+  }
+}

@@ -40,4 +40,23 @@ struct LinearityReport {
 };
 LinearityReport linearity_demo(uint64_t seed = 42, std::vector<int64_t> sizes = {4, 8, 6, 3}, int64_t samples = 1000);
 
+// Backpropagation checked: the gradient of the loss with respect to every parameter tensor, from
+// Model::backward, against central finite differences (step eps) on up to `per_tensor` randomly
+// chosen elements of each tensor. Error measure: |numeric - analytic| / max(1, |numeric| + |analytic|);
+// a correct backward pass stays far below the tolerance 1e-2 in float32.
+struct GradientCheckRow {
+  std::string tensor;  // "dense_1.kernel"
+  int64_t checked = 0;
+  double max_error = 0;
+};
+struct GradientCheckReport {
+  std::vector<GradientCheckRow> rows;
+  double max_error = 0;
+  double tolerance = 1e-2;
+  bool passed() const { return max_error < tolerance; }
+};
+class Loss;
+GradientCheckReport gradient_check(Model& model, const Loss& loss, const Tensor& x, const Tensor& y,
+                                   int64_t per_tensor = 50, uint64_t seed = 1, double eps = 1e-3);
+
 }  // namespace nnlab

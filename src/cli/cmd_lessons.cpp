@@ -3,7 +3,10 @@
 
 #include "commands.hpp"
 #include "nnlab/data/toy.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/experiment.hpp"
 #include "nnlab/lessons.hpp"
+#include "nnlab/losses/loss.hpp"
 #include "nnlab/report/plot.hpp"
 
 namespace nnlab::cli {
@@ -83,6 +86,47 @@ void add_lessons(CLI::App& app) {
                 (long long)r.samples, r.max_diff_linear);
     std::printf("With relu after each hidden layer, same weights:     %.3g  (no longer one linear map)\n",
                 r.max_diff_relu);
+  });
+}
+
+void add_gradcheck(CLI::App& app) {
+  struct Args {
+    std::string experiment = "xor";
+    int64_t samples = 8, per_tensor = 50;
+    uint64_t seed = 1;
+  };
+  auto a = std::make_shared<Args>();
+  auto* c = app.add_subcommand("gradcheck", "Check backpropagation: every layer's gradient against finite differences");
+  c->add_option("experiment", a->experiment, "Experiment whose model and loss to check")->capture_default_str();
+  c->add_option("--samples", a->samples, "Random samples in the batch")->check(CLI::Range(1, 4096))->capture_default_str();
+  c->add_option("--per-tensor", a->per_tensor, "Elements checked per parameter tensor")->check(CLI::Range(1, 1000000))->capture_default_str();
+  c->add_option("--seed", a->seed, "Seed of the weights, inputs and targets")->capture_default_str();
+  c->callback([a] {
+    const Experiment e = Experiment::load(a->experiment);
+    Shape input{2};
+    if (e.model.contains("input")) input = e.model["input"].get<Shape>();
+    else if (e.data.dataset != "xor" && e.data.dataset != "and" && e.data.dataset != "or") input = {784};
+    Model model = build_model(e, input);
+    const auto loss = make_loss(e.train.loss);
+    Rng rng(a->seed);
+    Shape xs = input;
+    xs.insert(xs.begin(), a->samples);
+    Tensor x(xs);
+    for (float& v : x.span()) v = rng.uniform(-1.0f, 1.0f);
+    const int64_t outputs = shape_size(model.output_shape());
+    const bool classes = loss->name().find("categorical") != std::string::npos;
+    Tensor y({a->samples, classes ? 1 : outputs});
+    for (float& v : y.span())
+      v = classes ? static_cast<float>(rng.below(static_cast<uint64_t>(outputs)))
+                  : (loss->name() == "binary_crossentropy" ? static_cast<float>(rng.below(2)) : rng.uniform(-1.0f, 1.0f));
+    const GradientCheckReport r = gradient_check(model, *loss, x, y, a->per_tensor, a->seed);
+    std::printf("Backpropagation vs central differences (eps 1e-3), %s, loss %s, batch of %lld random samples:\n",
+                e.name.c_str(), loss->name().c_str(), static_cast<long long>(a->samples));
+    for (const auto& row : r.rows)
+      std::printf("  %-28s %6lld elements checked, max error %.2e\n", row.tensor.c_str(), static_cast<long long>(row.checked),
+                  row.max_error);
+    std::printf("largest error %.2e, tolerance %.0e: %s\n", r.max_error, r.tolerance, r.passed() ? "PASSED" : "FAILED");
+    if (!r.passed()) throw Error("gradient check failed: largest error " + std::to_string(r.max_error));
   });
 }
 

@@ -12,8 +12,10 @@ int main(int argc, char** argv) {
   nnlab::cli::add_train(app);
   nnlab::cli::add_model_commands(app);
   nnlab::cli::add_lessons(app);
+  nnlab::cli::add_gradcheck(app);
   nnlab::cli::add_experiments(app);
   nnlab::cli::add_sweep(app);
+  nnlab::cli::add_ensemble(app);
   nnlab::cli::add_plot(app);
   try {
     app.parse(argc, argv);
