@@ -1,6 +1,7 @@
 #include "nnlab/experiment.hpp"
 
 #include <chrono>
+#include <optional>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "nnlab/config_reader.hpp"
+#include "nnlab/data/augment.hpp"
 #include "nnlab/data/readers.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
@@ -197,6 +199,7 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
     if (top.has(key)) *field = top.raw(key);
   top.finish();
   make_callbacks(e);  // validates the callback tables now, before any data is loaded
+  if (!e.augment.is_null()) ImageAugmenter::from_json(e.augment, source + " [augment]");
   try {
     make_loss(e.train.loss);
     make_optimizer(e.train.optimizer, e.train.optimizer_options);
@@ -330,7 +333,21 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   const auto callbacks = make_callbacks(e);
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
-  result.history = trainer.fit(*train, fit, validation, cbs);
+  // Augmentation wraps the training data only; validation and test data are never augmented.
+  std::optional<AugmentedDataset> augmented;
+  const Dataset* fit_data = train;
+  if (!e.augment.is_null()) {
+    augmented.emplace(*train, ImageAugmenter::from_json(e.augment, e.source + " [augment]"), e.seed);
+    if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
+      const int64_t steps = (train->size() + std::min(e.train.batch_size, train->size()) - 1) /
+                            std::min(e.train.batch_size, train->size());
+      augmented->set_calls(static_cast<uint64_t>(checkpoint_next_epoch(fit.checkpoint_path)) *
+                           static_cast<uint64_t>(steps));
+    }
+    if (options.verbose > 0) std::printf("augment: %s\n", augmented->augmenter().describe().c_str());
+    fit_data = &*augmented;
+  }
+  result.history = trainer.fit(*fit_data, fit, validation, cbs);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.params = model.param_count();
   write_file_atomic((dir / "history.csv").string(), result.history.to_csv());

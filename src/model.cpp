@@ -70,12 +70,14 @@ void Model::build(const Shape& input, uint64_t seed) {
   built_ = true;
 }
 
+// The checks on the per-batch paths build their messages only when they fail: a step allocates nothing.
 const Tensor& Model::forward(const Tensor& x, Mode mode) {
-  check(built_, "model: build() the model before using it");
-  check(x.rows() >= 1, "model: empty batch");
-  check(x.cols() == shape_size(input_shape_), "model: input has " + std::to_string(x.cols()) +
-                                                  " features per sample, the model expects " +
-                                                  shape_str(input_shape_));
+  if (!built_) throw Error("model: build() the model before using it");
+  if (x.rows() < 1) throw Error("model: empty batch");
+  if (x.cols() != shape_size(input_shape_)) {
+    throw Error("model: input has " + std::to_string(x.cols()) + " features per sample, the model expects " +
+                shape_str(input_shape_));
+  }
   input_ = &x;
   const Tensor* in = &x;
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -86,7 +88,7 @@ const Tensor& Model::forward(const Tensor& x, Mode mode) {
 }
 
 void Model::backward(const Tensor& grad, bool from_logits) {
-  check(input_ != nullptr, "model: backward() before forward()");
+  if (input_ == nullptr) throw Error("model: backward() before forward()");
   const Tensor* dy = &grad;
   for (size_t k = layers_.size(); k-- > 0;) {
     const Tensor& x = k == 0 ? *input_ : acts_[k - 1];
@@ -116,13 +118,19 @@ const Tensor* Model::output_logits() const {
 std::string Model::output_activation() const { return layers_.empty() ? "" : layers_.back()->output_activation(); }
 
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {
-  check(batch_size >= 1, "predict: batch_size must be at least 1, got " + std::to_string(batch_size));
+  if (batch_size < 1) throw Error("predict: batch_size must be at least 1, got " + std::to_string(batch_size));
   const int64_t n = x.rows();
   Shape out_shape = output_shape_;
   out_shape.insert(out_shape.begin(), n);
   Tensor out(out_shape);
   if (n == 0) return out;
   const int64_t in_cols = x.cols(), out_cols = shape_size(output_shape_);
+  if (n <= batch_size) {  // one batch: run x itself, without copying it
+    const Tensor& y = forward(x, Mode::Infer);
+    std::memcpy(out.data(), y.data(), sizeof(float) * static_cast<size_t>(y.size()));
+    input_ = nullptr;
+    return out;
+  }
   Tensor batch;
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(n, b + batch_size);

@@ -1,6 +1,7 @@
 // nnlab: the whole public API in one include.
 #pragma once
 #include "nnlab/activations/activation.hpp"
+#include "nnlab/data/augment.hpp"
 #include "nnlab/data/dataset.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
@@ -24,6 +25,7 @@
 #include "nnlab/sweep.hpp"
 #include "nnlab/report/diagnosis.hpp"
 #include "nnlab/report/plot.hpp"
+#include "nnlab/report/png.hpp"
 #include "nnlab/tensor.hpp"
 #include "nnlab/training/callback.hpp"
 #include "nnlab/training/callbacks.hpp"

@@ -1,10 +1,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "commands.hpp"
+#include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/evaluation.hpp"
 #include "nnlab/experiment.hpp"
@@ -36,11 +38,12 @@ void add_model_commands(CLI::App& app) {
     int64_t batch_size = 256;
   };
   auto ea = std::make_shared<EvalArgs>();
-  auto* ev = app.add_subcommand("evaluate", "Evaluate a trained model (a run folder or .safetensors) on its test data");
-  ev->add_option("model", ea->model, "Run folder or model file")->required();
+  auto* ev = app.add_subcommand("evaluate", "Evaluate a trained model (a run folder, .safetensors or an ensemble) on its test data");
+  ev->add_option("model", ea->model, "Run folder, model file, or ensemble folder / ensemble.json")->required();
   ev->add_option("--dataset", ea->dataset, "Dataset to evaluate on (default: the one it was trained on)");
   ev->add_option("--batch-size", ea->batch_size, "Batch size")->check(CLI::PositiveNumber);
   ev->callback([ea] {
+    if (is_ensemble_path(ea->model)) return evaluate_ensemble_command(ea->model, ea->dataset, ea->batch_size);
     const std::string path = model_path(ea->model);
     std::map<std::string, std::string> meta;
     Model model = load_model(path, &meta);
@@ -61,14 +64,19 @@ void add_model_commands(CLI::App& app) {
   struct PredictArgs {
     std::string model;
     std::vector<std::string> values;
+    std::string combination;
   };
   auto pa = std::make_shared<PredictArgs>();
   auto* pr = app.add_subcommand("predict", "Print a trained model's outputs for inputs given on the command line");
-  pr->add_option("model", pa->model, "Run folder or model file")->required();
+  pr->add_option("model", pa->model, "Run folder, model file, or ensemble folder / ensemble.json")->required();
   pr->add_option("--input", pa->values, "One sample as comma-separated numbers (repeatable)")->required();
+  pr->add_option("--combination", pa->combination, "For an ensemble: vote, average or stacking (default: the ensemble's)");
   pr->callback([pa] {
-    Model model = load_model(model_path(pa->model));
-    const int64_t width = shape_size(model.input_shape());
+    std::optional<Ensemble> ensemble;
+    Model model;
+    if (is_ensemble_path(pa->model)) ensemble = load_ensemble(pa->model);
+    else model = load_model(model_path(pa->model));
+    const int64_t width = shape_size(ensemble ? ensemble->input_shape() : model.input_shape());
     Tensor x({static_cast<int64_t>(pa->values.size()), width});
     for (size_t i = 0; i < pa->values.size(); ++i) {
       std::vector<float> v;
@@ -88,12 +96,16 @@ void add_model_commands(CLI::App& app) {
                                                          std::to_string(width));
       std::copy(v.begin(), v.end(), x.data() + static_cast<int64_t>(i) * width);
     }
-    const Tensor y = model.predict(x);
+    EnsemblePrediction combined;  // an ensemble's combined outputs and decisions
+    if (ensemble)
+      combined = ensemble->predict(x, pa->combination.empty() ? ensemble->default_combination() : parse_combination(pa->combination));
+    const Tensor y = ensemble ? combined.outputs : model.predict(x);
     for (int64_t r = 0; r < y.rows(); ++r) {
       std::printf("[");
       for (int64_t c = 0; c < y.cols(); ++c) std::printf("%s%.6g", c ? ", " : "", y.at(r, c));
       std::printf("]");
-      if (y.cols() > 1) std::printf("  class %lld", static_cast<long long>(argmax_row(y, r)));
+      if (y.cols() > 1)
+        std::printf("  class %lld", static_cast<long long>(ensemble ? combined.classes[static_cast<size_t>(r)] : argmax_row(y, r)));
       std::printf("\n");
     }
   });

@@ -14,5 +14,7 @@ void add_ensemble(CLI::App& app);
 // `nnlab evaluate` on an ensemble folder or ensemble.json (src/cli/cmd_ensemble.cpp).
 void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size);
 void add_plot(CLI::App& app);            // plot (run curves, run comparison, activations)
+void add_augment(CLI::App& app);         // augment (preview grid as PNG)
+void add_data(CLI::App& app);             // data (list, convert, synth, download)
 
 }  // namespace nnlab::cli

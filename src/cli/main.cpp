@@ -16,7 +16,9 @@ int main(int argc, char** argv) {
   nnlab::cli::add_experiments(app);
   nnlab::cli::add_sweep(app);
   nnlab::cli::add_ensemble(app);
+  nnlab::cli::add_data(app);
   nnlab::cli::add_plot(app);
+  nnlab::cli::add_augment(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

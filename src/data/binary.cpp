@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <system_error>
 
 #include "nnlab/error.hpp"
 
@@ -229,9 +231,100 @@ void write_binary_dataset(const std::string& path, const Dataset& data, BinaryDt
   w.finish();
 }
 
-// --- memory-mapped reader ---------------------------------------------------------------------
+// --- reader ----------------------------------------------------------------------------------
+//
+// Why large files are read with pread() and not through a mapping: every file page touched through
+// a mapping counts in the process's resident memory (RssFile) until it is unmapped, so a shuffled
+// epoch over a mapped file drives RSS to the file's size. Dropping the pages with
+// madvise(MADV_DONTNEED) once a byte budget is spent does not bound it either: on Linux 6.x the
+// page cache holds large folios and one read fault maps a 64 KiB fault-around window or a whole
+// 2 MiB folio, so a single 1,000-sample batch of a 1.3 GB file mapped hundreds of MB. Measured on
+// the project's 2-core VM (Linux 6.18, ext4, file in the page cache), 2M shuffled samples of
+// 128 + 4 bytes from a 10M-sample file, 80 MB of it the index permutation:
+//   mapping, no release                 VmHWM 1337 MB (the whole file)
+//   mapping, MADV_DONTNEED every batch  VmHWM  293 MB, 6x slower than pread (every touch refaults)
+//   pread per sample (x and y)          VmHWM   79 MB (none of the file), about 2 us a sample
+// So a file larger than the budget is read with pread(): sorted by offset, neighbouring records
+// (sequential batches, as evaluate() makes) are fetched in one call, and the targets, 4 bytes a
+// sample, are read into memory once when they fit the budget (then about 1.4 us a sample). Files
+// within the budget are mapped whole: at most the budget becomes resident and a gather makes no
+// system call.
 
-MappedDataset::MappedDataset(const std::string& path) : path_(path) {
+namespace {
+
+constexpr uint64_t kGapBytes = 16 << 10;     // read through a gap this small rather than make another call
+constexpr uint64_t kMaxRunBytes = 1 << 20;  // bytes per pread at most (unless one record is bigger)
+
+// Reads exactly `bytes` at `offset`; returns "" or why it could not.
+std::string pread_exact(int fd, void* dst, uint64_t bytes, uint64_t offset) {
+  auto* p = static_cast<uint8_t*>(dst);
+  while (bytes > 0) {
+    const ssize_t got = ::pread(fd, p, std::min<uint64_t>(bytes, uint64_t{1} << 30), static_cast<off_t>(offset));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return std::generic_category().message(errno);
+    }
+    if (got == 0) return "the file ended early (did it change after it was opened?)";
+    p += got;
+    bytes -= static_cast<uint64_t>(got);
+    offset += static_cast<uint64_t>(got);
+  }
+  return "";
+}
+
+struct Want {
+  int64_t sample, row;  // sample `sample` of the file goes to row `row` of the batch
+};
+struct Run {
+  size_t first, last;    // wants[first, last)
+  uint64_t begin, end;   // the file bytes they lie in
+};
+
+// Groups wants (sorted by sample) into runs of records of `record` bytes starting at `base`.
+std::vector<Run> plan_runs(const std::vector<Want>& wants, uint64_t base, uint64_t record) {
+  std::vector<Run> runs;
+  for (size_t i = 0; i < wants.size(); ++i) {
+    const uint64_t b = base + static_cast<uint64_t>(wants[i].sample) * record, e = b + record;
+    if (!runs.empty() && b <= runs.back().end + kGapBytes && e - runs.back().begin <= kMaxRunBytes) {
+      runs.back().last = i + 1;
+      runs.back().end = std::max(runs.back().end, e);
+    } else {
+      runs.push_back({i, i + 1, b, e});
+    }
+  }
+  return runs;
+}
+
+// Reads every run and calls use(row, bytes of the record) for each want. One thread: the calls
+// wait on the kernel, and spreading them over OpenMP threads was 7x slower on a busy 2-core machine
+// (spinning threads); the trainer's prefetch thread already overlaps reading with compute. Throws
+// naming the file when a read fails.
+template <class Use>
+void read_runs(int fd, const std::string& path, const std::vector<Want>& wants, const std::vector<Run>& runs,
+               uint64_t base, uint64_t record, Use use) {
+  static thread_local std::vector<uint8_t> scratch;  // kept between batches: no allocation per call
+  for (const Run& run : runs) {
+    scratch.resize(std::max<size_t>(scratch.size(), run.end - run.begin));
+    const std::string why = pread_exact(fd, scratch.data(), run.end - run.begin, run.begin);
+    check(why.empty(), path + ": cannot read " + std::to_string(run.end - run.begin) + " bytes at offset " +
+                           std::to_string(run.begin) + ": " + why);
+    for (size_t i = run.first; i < run.last; ++i) {
+      const uint64_t at = base + static_cast<uint64_t>(wants[i].sample) * record - run.begin;
+      use(wants[i].row, scratch.data() + at);
+    }
+  }
+}
+
+}  // namespace
+
+void MappedDatasetOptions::validate() const {
+  check(memory_budget >= 0,
+        "memory_budget must be at least 0 bytes, got " + std::to_string(memory_budget));
+}
+
+MappedDataset::MappedDataset(const std::string& path, MappedDatasetOptions options)
+    : path_(path), options_(options) {
+  options_.validate();
   name = path;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   check(fd >= 0, path + ": cannot open: " + std::strerror(errno));
@@ -247,12 +340,17 @@ MappedDataset::MappedDataset(const std::string& path) : path_(path) {
     ::close(fd);
     throw Error(path + ": not an nnlab dataset file (it does not start with \"NNLABDS1\")");
   }
+  // The header is parsed through a mapping of the whole file; a file larger than the budget is
+  // unmapped again afterwards (only the header's pages were touched).
   void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   const int map_errno = errno;
-  ::close(fd);
-  check(map != MAP_FAILED, path + ": cannot map: " + std::strerror(map_errno));
+  if (map == MAP_FAILED) {
+    ::close(fd);
+    throw Error(path + ": cannot map: " + std::strerror(map_errno));
+  }
   map_ = map;
-  map_size_ = size;
+  file_size_ = size;
+  fd_ = fd;
   try {
     const auto* base = static_cast<const uint8_t*>(map_);
     uint64_t off = 8;
@@ -310,27 +408,78 @@ MappedDataset::MappedDataset(const std::string& path) : path_(path) {
     features_ = static_cast<int64_t>(features);
     target_width_ = tw;
     num_classes = classes;
-    x_ = base + off;
-    y_ = base + off + static_cast<uint64_t>(x_bytes);
-    ::madvise(map_, map_size_, MADV_RANDOM);
+    x_offset_ = off;
+    y_offset_ = off + static_cast<uint64_t>(x_bytes);
+    const auto budget = static_cast<uint64_t>(options_.memory_budget);
+    if (size <= budget) {
+      // Small enough to map whole: gathers copy straight from the mapping.
+      x_ = base + x_offset_;
+      y_ = base + y_offset_;
+      ::madvise(map_, size, MADV_WILLNEED);
+      ::close(fd_);
+      fd_ = -1;
+    } else {
+      ::munmap(map_, size);
+      map_ = nullptr;
+      ::posix_fadvise(fd_, 0, 0, POSIX_FADV_RANDOM);  // shuffled batches: no readahead
+      if (static_cast<uint64_t>(y_bytes) <= budget) {
+        targets_.resize(static_cast<size_t>(n) * tw);
+        const std::string why = pread_exact(fd_, targets_.data(), static_cast<uint64_t>(y_bytes), y_offset_);
+        check(why.empty(), path + ": cannot read the targets: " + why);
+        y_ = reinterpret_cast<const uint8_t*>(targets_.data());
+      }
+    }
   } catch (...) {
-    ::munmap(map_, map_size_);
+    if (map_) ::munmap(map_, size);
     map_ = nullptr;
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
     throw;
   }
 }
 
 MappedDataset::MappedDataset(MappedDataset&& o) noexcept
-    : Dataset(o), path_(std::move(o.path_)), map_(o.map_), map_size_(o.map_size_), x_(o.x_), y_(o.y_), n_(o.n_),
-      features_(o.features_), target_width_(o.target_width_), sample_shape_(std::move(o.sample_shape_)),
-      dtype_(o.dtype_) {
+    : Dataset(o), path_(std::move(o.path_)), options_(o.options_), fd_(o.fd_), map_(o.map_),
+      file_size_(o.file_size_), x_offset_(o.x_offset_), y_offset_(o.y_offset_), x_(o.x_), y_(o.y_),
+      targets_(std::move(o.targets_)), n_(o.n_), features_(o.features_), target_width_(o.target_width_),
+      sample_shape_(std::move(o.sample_shape_)), dtype_(o.dtype_) {
+  o.fd_ = -1;
   o.map_ = nullptr;
   o.x_ = o.y_ = nullptr;
   o.n_ = 0;
 }
 
 MappedDataset::~MappedDataset() {
-  if (map_) ::munmap(map_, map_size_);
+  if (map_) ::munmap(map_, file_size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void MappedDataset::read_rows(std::span<const int64_t> indices, float* xd, float* yd) const {
+  const int64_t f = features_, tw = target_width_;
+  std::vector<Want> wants(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) wants[i] = {indices[i], static_cast<int64_t>(i)};
+  std::sort(wants.begin(), wants.end(), [](const Want& a, const Want& b) { return a.sample < b.sample; });
+
+  const uint64_t x_record = static_cast<uint64_t>(f) * (dtype_ == BinaryDtype::U8 ? 1u : 4u);
+  const auto x_runs = plan_runs(wants, x_offset_, x_record);
+  if (dtype_ == BinaryDtype::F32) {
+    read_runs(fd_, path_, wants, x_runs, x_offset_, x_record, [&](int64_t row, const uint8_t* src) {
+      std::memcpy(xd + row * f, src, x_record);
+    });
+  } else {
+    const auto& table = pixel_table();
+    read_runs(fd_, path_, wants, x_runs, x_offset_, x_record, [&](int64_t row, const uint8_t* src) {
+      float* dst = xd + row * f;
+      for (int64_t j = 0; j < f; ++j) dst[j] = table[src[j]];
+    });
+  }
+  const uint64_t y_record = static_cast<uint64_t>(tw) * 4u;
+  if (y_) {
+    for (const Want& w : wants) std::memcpy(yd + w.row * tw, y_ + static_cast<uint64_t>(w.sample) * y_record, y_record);
+  } else {
+    read_runs(fd_, path_, wants, plan_runs(wants, y_offset_, y_record), y_offset_, y_record,
+              [&](int64_t row, const uint8_t* src) { std::memcpy(yd + row * tw, src, y_record); });
+  }
 }
 
 void MappedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const {
@@ -345,18 +494,22 @@ void MappedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tensor& 
   float* xd = x.data();
   float* yd = y.data();
   const int64_t f = features_, tw = target_width_;
-  const auto& table = pixel_table();
+  if (streaming()) {
+    read_rows(indices, xd, yd);
+  } else {
+    const auto& table = pixel_table();
 #pragma omp parallel for schedule(static) if (m * f >= (int64_t{1} << 18))
-  for (int64_t i = 0; i < m; ++i) {
-    const int64_t s = indices[static_cast<size_t>(i)];
-    if (dtype_ == BinaryDtype::F32) {
-      std::memcpy(xd + i * f, x_ + s * f * 4, sizeof(float) * static_cast<size_t>(f));
-    } else {
-      const uint8_t* src = x_ + s * f;
-      float* dst = xd + i * f;
-      for (int64_t j = 0; j < f; ++j) dst[j] = table[src[j]];
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t s = indices[static_cast<size_t>(i)];
+      if (dtype_ == BinaryDtype::F32) {
+        std::memcpy(xd + i * f, x_ + s * f * 4, sizeof(float) * static_cast<size_t>(f));
+      } else {
+        const uint8_t* src = x_ + s * f;
+        float* dst = xd + i * f;
+        for (int64_t j = 0; j < f; ++j) dst[j] = table[src[j]];
+      }
+      std::memcpy(yd + i * tw, y_ + s * tw * 4, sizeof(float) * static_cast<size_t>(tw));
     }
-    std::memcpy(yd + i * tw, y_ + s * tw * 4, sizeof(float) * static_cast<size_t>(tw));
   }
   if (num_classes > 0 && tw == 1)
     for (int64_t i = 0; i < m; ++i) {

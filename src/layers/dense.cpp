@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "nnlab/error.hpp"
+#include "nnlab/kernels/elementwise.hpp"
 #include "nnlab/kernels/gemm.hpp"
 
 namespace nnlab {
@@ -36,6 +37,7 @@ Dense::Dense(DenseOptions options) : opt_(std::move(options)) {
   auto act = make_activation(opt_.activation);
   opt_.activation = act->name();
   if (opt_.activation != "linear") act_ = std::move(act);
+  relu_ = opt_.activation == "relu";
   opt_.penalty.validate("dense");
   Rng probe;
   std::vector<float> none;
@@ -74,46 +76,52 @@ void Dense::init_params(Rng& rng) {
   for (float& v : b_.value) v = 0;
 }
 
+// Resizes t to (rows, cols) only when its shape differs, so a steady batch size builds no Shape.
+static void ensure_shape(Tensor& t, int64_t rows, int64_t cols) {
+  const Shape& s = t.shape();
+  if (s.size() != 2 || s[0] != rows || s[1] != cols) t.resize({rows, cols});
+}
+
 void Dense::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
   const int64_t n = x.rows();
-  check(x.cols() == in_, "dense '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
-                             std::to_string(in_));
-  Tensor& z = act_ ? z_ : y;  // without an activation the pre-activation is the output
-  z.resize({n, opt_.units});
-  float* zd = z.data();
-  const int64_t u = opt_.units;
-  if (opt_.use_bias) {
-    const float* b = b_.value.data();
-    for (int64_t r = 0; r < n; ++r) std::memcpy(zd + r * u, b, sizeof(float) * static_cast<size_t>(u));
+  if (x.cols() != in_) {
+    throw Error("dense '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
+                std::to_string(in_));
   }
-  kernels::gemm(false, false, n, u, in_, 1.0f, x.data(), w_.value.data(), opt_.use_bias ? 1.0f : 0.0f, zd);
-  if (act_) {
-    y.resize({n, u});
-    act_->forward(zd, y.data(), n, u);
+  const int64_t u = opt_.units;
+  const float* b = opt_.use_bias ? b_.value.data() : nullptr;
+  // relu and linear: one product straight into y, then bias and relu in one pass over it.
+  // Other activations keep the pre-activation z for their backward.
+  Tensor& z = act_ && !relu_ ? z_ : y;
+  ensure_shape(z, n, u);
+  kernels::gemm(false, false, n, u, in_, 1.0f, x.data(), w_.value.data(), 0.0f, z.data());
+  kernels::bias_activation(z.data(), b, n, u, relu_);
+  if (act_ && !relu_) {
+    ensure_shape(y, n, u);
+    act_->forward(z.data(), y.data(), n, u);
   }
 }
 
 void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx, bool dy_is_preactivation) {
   const int64_t n = x.rows(), u = opt_.units;
+  float* db = opt_.use_bias ? b_.grad.data() : nullptr;
   const Tensor* dz = &dy;
   if (act_ && !dy_is_preactivation) {
-    dz_.resize({n, u});
-    act_->backward(z_.data(), y.data(), dy.data(), dz_.data(), n, u);
+    ensure_shape(dz_, n, u);
+    if (relu_) {
+      // dz = dy * (y > 0) and the bias gradient in one pass.
+      kernels::relu_backward_bias_grad(dy.data(), y.data(), dz_.data(), db, n, u, true);
+      db = nullptr;
+    } else {
+      act_->backward(z_.data(), y.data(), dy.data(), dz_.data(), n, u);
+    }
     dz = &dz_;
   }
+  if (db) kernels::column_sums(dz->data(), db, n, u);
   // dW (in, units) = x^T (in, n) * dz (n, units)
-  kernels::gemm(true, false, in_, u, n, 1.0f, x.data(), dz->data(), 0.0f, w_.grad.data());
-  if (opt_.use_bias) {
-    float* db = b_.grad.data();
-    std::fill(db, db + u, 0.0f);
-    const float* d = dz->data();
-    for (int64_t r = 0; r < n; ++r) {
-#pragma omp simd
-      for (int64_t c = 0; c < u; ++c) db[c] += d[r * u + c];
-    }
-  }
+  kernels::weight_gradient(n, in_, u, x.data(), dz->data(), w_.grad.data(), xt_);
   if (dx) {
-    dx->resize(x.shape());
+    ensure_shape(*dx, n, in_);
     // dx (n, in) = dz (n, units) * W^T (units, in)
     kernels::gemm(false, true, n, in_, u, 1.0f, dz->data(), w_.value.data(), 0.0f, dx->data());
   }
@@ -125,7 +133,7 @@ void Dense::add_penalty_gradient() {
 
 std::string Dense::output_activation() const { return act_ ? act_->name() : ""; }
 
-const Tensor* Dense::preactivation(const Tensor&) const { return act_ ? &z_ : nullptr; }
+const Tensor* Dense::preactivation(const Tensor&) const { return act_ && !relu_ ? &z_ : nullptr; }
 
 nlohmann::json Dense::config() const {
   return {{"type", "dense"},

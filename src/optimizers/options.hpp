@@ -90,7 +90,10 @@ inline void check_step(const std::string& optimizer, size_t params, size_t grads
     throw Error("optimizer '" + optimizer + "': " + std::to_string(params) + " parameters but " +
                 std::to_string(grads) + " gradients");
   }
-  require(std::isfinite(lr) && lr >= 0.0f, optimizer, "learning rate passed to step", lr, "finite and >= 0");
+  // Built only on failure: a step allocates nothing.
+  if (!(std::isfinite(lr) && lr >= 0.0f)) {
+    require(false, optimizer, "learning rate passed to step", lr, "finite and >= 0");
+  }
 }
 
 // Lazily sizes a state buffer to n values of `init` on the first step. A buffer that already holds

@@ -205,6 +205,19 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
   write_safetensors(path, f);
 }
 
+int checkpoint_next_epoch(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return 0;
+  const SafetensorsFile f = read_safetensors(path);
+  auto it = f.metadata.find("nnlab.checkpoint");
+  check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
+  try {
+    return nlohmann::json::parse(it->second).at("next_epoch").get<int>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": corrupt checkpoint metadata: " + e.what());
+  }
+}
+
 int Trainer::load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states) {
   SafetensorsFile f = read_safetensors(path);
   auto it = f.metadata.find("nnlab.checkpoint");

@@ -1,5 +1,5 @@
-// nnlab's binary dataset format, for datasets larger than memory, and MappedDataset, which
-// memory-maps such a file and copies only the rows a batch asks for.
+// nnlab's binary dataset format (.nnds), for datasets larger than memory, and MappedDataset, which
+// reads such a file and copies only the rows a batch asks for, holding at most a set budget of it.
 //
 // File layout (little-endian):
 //   "NNLABDS1"                      8-byte magic
@@ -65,11 +65,24 @@ class BinaryDatasetWriter {
 // Writes any dataset (read through gather() in chunks) to path.
 void write_binary_dataset(const std::string& path, const Dataset& data, BinaryDtype dtype = BinaryDtype::F32);
 
-// A dataset file memory-mapped read-only; gather() copies the requested rows (converting uint8
-// pixels to value / 255), so resident memory stays small however big the file is.
+// How much of a dataset file MappedDataset may hold in memory.
+struct MappedDatasetOptions {
+  // Bytes of the file that may be resident at once (default 64 MiB). A file no larger than this is
+  // memory-mapped whole; a larger one streams: its samples are read with pread() per batch and only
+  // its targets are kept in memory, when they fit in the budget. 0 streams everything.
+  int64_t memory_budget = int64_t{64} << 20;
+  void validate() const;  // throws nnlab::Error naming the bad value
+};
+
+// A dataset file opened read-only; gather() copies the requested rows (converting uint8 pixels to
+// value / 255), so resident memory stays within MappedDatasetOptions::memory_budget however big the
+// file is. Small files are memory-mapped (no system call per batch); larger ones are read with
+// pread() rather than through a mapping, because file pages touched through a mapping count in
+// the process's resident memory and, on kernels that map large page-cache folios whole, grow it by
+// up to 2 MiB per sample touched (see binary.cpp for the measurements behind this choice).
 class MappedDataset : public Dataset {
  public:
-  explicit MappedDataset(const std::string& path);
+  explicit MappedDataset(const std::string& path, MappedDatasetOptions options = {});
   ~MappedDataset() override;
   MappedDataset(MappedDataset&& other) noexcept;
   MappedDataset(const MappedDataset&) = delete;
@@ -82,13 +95,27 @@ class MappedDataset : public Dataset {
 
   BinaryDtype dtype() const { return dtype_; }
   const std::string& path() const { return path_; }
+  uint64_t file_size() const { return file_size_; }
+  // True when samples are read with pread() (the file is larger than the memory budget); false
+  // when the whole file is mapped.
+  bool streaming() const { return map_ == nullptr; }
+  // True when the targets are held in memory (always when mapped; when streaming, if they fit).
+  bool targets_in_memory() const { return y_ != nullptr; }
 
  private:
+  // Streaming gather: reads the rows of indices (m) into x (m, features) and y (m, target_width).
+  void read_rows(std::span<const int64_t> indices, float* x, float* y) const;
+
   std::string path_;
-  void* map_ = nullptr;
-  size_t map_size_ = 0;
-  const uint8_t* x_ = nullptr;  // (n, features) of dtype
-  const uint8_t* y_ = nullptr;  // (n, target_width) float32
+  MappedDatasetOptions options_;
+  int fd_ = -1;                  // open while streaming
+  void* map_ = nullptr;          // the whole file, when it fits the budget
+  uint64_t file_size_ = 0;
+  uint64_t x_offset_ = 0;        // where x starts in the file
+  uint64_t y_offset_ = 0;        // where y starts in the file
+  const uint8_t* x_ = nullptr;   // (n, features) of dtype, when mapped
+  const uint8_t* y_ = nullptr;   // (n, target_width) float32, when mapped or held in targets_
+  std::vector<float> targets_;   // (n, target_width), when streaming with targets in memory
   int64_t n_ = 0, features_ = 0, target_width_ = 0;
   Shape sample_shape_;
   BinaryDtype dtype_ = BinaryDtype::F32;

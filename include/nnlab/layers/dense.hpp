@@ -3,6 +3,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nnlab/activations/activation.hpp"
 #include "nnlab/layers/layer.hpp"
@@ -44,10 +45,12 @@ class Dense : public Layer {
  private:
   DenseOptions opt_;
   std::unique_ptr<Activation> act_;  // null for linear
+  bool relu_ = false;                // relu is fused into the product's output pass; z_ is not kept
   int64_t in_ = 0;
   ParamView w_, b_;
-  Tensor z_;   // (batch, units) pre-activation, kept for backward when there is an activation
+  Tensor z_;   // (batch, units) pre-activation, kept for backward for activations other than relu
   Tensor dz_;  // (batch, units) scratch
+  std::vector<float> xt_;  // (in, batch + 16) scratch: x transposed for the weight gradient
 };
 
 // Fills a kernel (fan_in, fan_out) by the named initialiser. Throws for an unknown name.

@@ -1,0 +1,89 @@
+// nnlab ensemble: trains K members and compares them with their vote, average and stacking; and the
+// ensemble side of `nnlab evaluate` (an ensemble folder or ensemble.json).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "nnlab/ensemble.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/experiment.hpp"
+#include "nnlab/training/interrupt.hpp"
+
+namespace nnlab::cli {
+
+static void print_gains(const EnsembleReport& rep) {
+  const auto& best = rep.members.at(rep.best_member);
+  std::printf("best single member: %s, %.2f%%;", best.name.c_str(), 100.0 * best.accuracy);
+  for (size_t i = 0; i < rep.combinations.size(); ++i)
+    std::printf("%s %s %+.2f points", i ? "," : "", rep.combinations[i].name.c_str(), rep.gain(rep.combinations[i]));
+  std::printf("\n");
+}
+
+void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size) {
+  Ensemble en = load_ensemble(path);
+  check(!en.experiment().empty(), en.path() + ": the ensemble names no experiment to take its test data from");
+  Experiment e = Experiment::from_json(en.experiment(), en.path());
+  if (!dataset.empty()) e.data.dataset = dataset;
+  LoadedData data = load_data(e.data);
+  const bool has_test = data.test.size() > 0;
+  EnsembleReport rep = evaluate_ensemble(en, has_test ? data.test : data.train, batch_size);
+  rep.evaluated_on = has_test ? "test" : "train";
+  std::printf("%s on %s (%lld %s samples): %zu members, default combination %s\n\n%s\n", en.path().c_str(),
+              e.data.dataset.c_str(), static_cast<long long>(rep.samples), rep.evaluated_on.c_str(), en.size(),
+              combination_name(en.default_combination()).c_str(), ensemble_table_markdown(rep).c_str());
+  print_gains(rep);
+}
+
+void add_ensemble(CLI::App& app) {
+  struct Args {
+    std::string what, out, combination = "average";
+    std::vector<std::string> architectures, set;
+    int members = 5, parallel = 0, combiner_epochs = CombinerOptions{}.epochs;
+    double holdout = 0.1;
+    bool quiet = false, verbose = false;
+  };
+  auto a = std::make_shared<Args>();
+  auto* c = app.add_subcommand("ensemble",
+                               "Train several models and compare them with their majority vote, average and stacking");
+  c->add_option("experiment", a->what, "Base experiment (name or file): its data, and the members' model unless --architectures")
+      ->required();
+  c->add_option("--members", a->members, "Members of the base experiment, seeds seed, seed+1, ...")->capture_default_str();
+  c->add_option("--architectures", a->architectures,
+                "Or one member per experiment (names or files, comma-separated); they must read the base's data")
+      ->delimiter(',');
+  c->add_option("--holdout", a->holdout,
+                "Fraction of the training set (its tail) no member trains on; the stacking combiner learns on it (0: no stacking)")
+      ->capture_default_str();
+  c->add_option("--set", a->set, "Override a setting of every member: key.path=value (repeatable)");
+  c->add_option("--out", a->out, "Ensemble folder (default runs/<name>-ensemble); rerun to resume");
+  c->add_option("--parallel", a->parallel, "Members trained side by side, sharing the OpenMP threads (0: one per thread)")
+      ->capture_default_str();
+  c->add_option("--combination", a->combination, "What evaluate and predict use by default: vote, average or stacking")
+      ->check(CLI::IsMember({"vote", "average", "stacking"}))
+      ->capture_default_str();
+  c->add_option("--combiner-epochs", a->combiner_epochs, "Epochs of the stacking combiner")->capture_default_str();
+  c->add_flag("-q,--quiet", a->quiet, "Print only the table");
+  c->add_flag("-v,--verbose", a->verbose, "Show each member's progress (one after another only)");
+  c->callback([a] {
+    EnsembleSpec s = load_ensemble_spec(a->what, a->set);
+    s.members = a->members;
+    s.architectures = a->architectures;
+    s.holdout = a->holdout;
+    s.parallel = a->parallel;
+    s.default_combination = parse_combination(a->combination);
+    s.combiner.epochs = a->combiner_epochs;
+    s.validate();
+    const std::string out = a->out.empty() ? "runs/" + s.name : a->out;
+    install_interrupt_handler();
+    const EnsembleResult r = run_ensemble(s, out, a->quiet ? 0 : (a->verbose ? 2 : 1));
+    std::printf("\n%s\n", ensemble_table_markdown(r.report).c_str());
+    print_gains(r.report);
+    std::printf("members trained in %.1fs%s; ensemble: %s/ensemble.json (nnlab evaluate / predict accept the folder); "
+                "table: %s/table.md\n",
+                r.train_seconds, r.parallel > 1 ? (" (" + std::to_string(r.parallel) + " side by side)").c_str() : "",
+                out.c_str(), out.c_str());
+  });
+}
+
+}  // namespace nnlab::cli
