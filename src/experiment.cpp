@@ -11,6 +11,7 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/data/augment.hpp"
 #include "nnlab/data/readers.hpp"
+#include "nnlab/data/source.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
@@ -148,6 +149,10 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
   e.data.dataset = data.get<std::string>("dataset", "xor");
   e.data.dir = data.get<std::string>("dir", "");
+  e.data.train = data.get<std::string>("train", "");
+  e.data.test = data.get<std::string>("test", "");
+  check(e.data.dataset != "file" || !e.data.train.empty(),
+        source + " [data]: dataset = \"file\" needs train = \"PATH\" (.nnds, .csv, .csv.gz, or IDX IMAGES,LABELS)");
   e.data.scale = data.get<bool>("scale", true);
   e.data.standardize = data.get<bool>("standardize", false);
   e.data.limit = data.get<int64_t>("limit", 0);
@@ -278,6 +283,24 @@ LoadedData load_data(const DataSpec& spec) {
   return d;
 }
 
+DataSources load_sources(const DataSpec& spec) {
+  DataSources d;
+  if (spec.dataset == "file") {
+    SourceOptions so;
+    so.preprocess.scale = spec.scale;
+    so.preprocess.standardise = spec.standardize;
+    std::tie(d.train, d.test) = open_dataset_files(spec.train, spec.test, so);
+    if (spec.limit > 0 && spec.limit < d.train->size()) d.train = std::make_shared<SliceDataset>(d.train, 0, spec.limit);
+    if (d.test && spec.test_limit > 0 && spec.test_limit < d.test->size())
+      d.test = std::make_shared<SliceDataset>(d.test, 0, spec.test_limit);
+    return d;
+  }
+  LoadedData m = load_data(spec);
+  d.train = std::make_shared<InMemoryDataset>(std::move(m.train));
+  if (m.test.size() > 0) d.test = std::make_shared<InMemoryDataset>(std::move(m.test));
+  return d;
+}
+
 Model build_model(const Experiment& e, const Shape& input) {
   nlohmann::json cfg = {{"input", input}, {"layers", e.model.at("layers")}};
   return Model::from_config(cfg, e.seed);
@@ -298,8 +321,8 @@ nlohmann::json result_json(const RunResult& r) {
 
 RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   if (e.threads > 0) kernels::set_num_threads(e.threads);
-  LoadedData data = load_data(e.data);
-  Model model = build_model(e, data.train.sample_shape());
+  const DataSources data = load_sources(e.data);
+  Model model = build_model(e, data.train->sample_shape());
 
   RunResult result;
   result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
@@ -319,15 +342,11 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   fit.checkpoint_path = (dir / "checkpoint.safetensors").string();
   fit.resume = options.resume;
 
-  const Dataset* validation = nullptr;
-  InMemoryDataset train_part, val_part;
-  const InMemoryDataset* train = &data.train;
+  std::shared_ptr<Dataset> train = data.train, validation;
   if (e.train.validation_split > 0) {
-    std::tie(train_part, val_part) = data.train.split_tail(e.train.validation_split);
-    train = &train_part;
-    validation = &val_part;
-  } else if (e.train.validate_on_test && data.test.size() > 0) {
-    validation = &data.test;
+    std::tie(train, validation) = split_tail(data.train, e.train.validation_split);
+  } else if (e.train.validate_on_test && data.test) {
+    validation = data.test;
   }
   const auto t0 = std::chrono::steady_clock::now();
   const auto callbacks = make_callbacks(e);
@@ -335,7 +354,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   for (const auto& c : callbacks) cbs.push_back(c.get());
   // Augmentation wraps the training data only; validation and test data are never augmented.
   std::optional<AugmentedDataset> augmented;
-  const Dataset* fit_data = train;
+  const Dataset* fit_data = train.get();
   if (!e.augment.is_null()) {
     augmented.emplace(*train, ImageAugmenter::from_json(e.augment, e.source + " [augment]"), e.seed);
     if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
@@ -347,7 +366,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
     if (options.verbose > 0) std::printf("augment: %s\n", augmented->augmenter().describe().c_str());
     fit_data = &*augmented;
   }
-  result.history = trainer.fit(*fit_data, fit, validation, cbs);
+  result.history = trainer.fit(*fit_data, fit, validation.get(), cbs);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   result.params = model.param_count();
   write_file_atomic((dir / "history.csv").string(), result.history.to_csv());
@@ -356,8 +375,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   write_file_atomic((dir / "diagnosis.txt").string(), result.diagnosis.text());
   save_model(model, (dir / "model.safetensors").string(),
              {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
-  const InMemoryDataset& test = data.test.size() > 0 ? data.test : data.train;
-  result.evaluated_on = data.test.size() > 0 ? "test" : "train";
+  const Dataset& test = data.test ? *data.test : *data.train;
+  result.evaluated_on = data.test ? "test" : "train";
   Logs ev = trainer.evaluate(test);
   result.test_loss = ev["loss"];
   if (ev.count("accuracy")) result.test_accuracy = ev["accuracy"];

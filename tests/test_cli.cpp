@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "cli_runner.hpp"
+#include <nlohmann/json.hpp>
 #include "nnlab/nnlab.hpp"
 
 using nnlab::testing::run_nnlab;
@@ -121,4 +122,28 @@ TEST(Cli, GradcheckPassesForTheCourseNetworks) {
     EXPECT_NE(r.output.find("PASSED"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("dense_1.kernel"), std::string::npos) << r.output;
   }
+}
+
+// An experiment trains from nnlab's binary files (streamed from disk) with dataset = "file".
+TEST(Cli, ExperimentTrainsFromBinaryFiles) {
+  const fs::path dir = fs::temp_directory_path() / "nnlab_cli_file";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string train = (dir / "train.nnds").string(), test = (dir / "test.nnds").string();
+  ASSERT_EQ(run_nnlab("data synth --samples 4000 --features 8 --classes 3 --out " + train).exit_code, 0);
+  ASSERT_EQ(run_nnlab("data synth --samples 500 --features 8 --classes 3 --first 4000 --out " + test).exit_code, 0);
+  const std::string exp = (dir / "e.toml").string();
+  nnlab::write_file_atomic(exp, "[data]\ndataset = \"file\"\ntrain = \"" + train + "\"\ntest = \"" + test +
+                                    "\"\n[model]\nlayers = [{type = \"dense\", units = 16, activation = \"relu\"}, "
+                                    "{type = \"dense\", units = 3, activation = \"softmax\"}]\n[train]\nepochs = 3\n");
+  auto r = run_nnlab("train " + exp + " --quiet --out " + (dir / "run").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto result = nlohmann::json::parse(nnlab::read_file((dir / "run" / "result.json").string()));
+  EXPECT_GT(result.at("test_accuracy").get<double>(), 0.6) << "chance is 1/3";
+  const std::string missing = (dir / "missing.toml").string();
+  nnlab::write_file_atomic(missing, "[data]\ndataset = \"file\"\n[model]\nlayers = [{type = \"dense\", units = 3}]\n");
+  auto m = run_nnlab("train " + missing);
+  EXPECT_NE(m.exit_code, 0);
+  EXPECT_NE(m.output.find("train = \"PATH\""), std::string::npos) << m.output;
+  fs::remove_all(dir);
 }

@@ -29,8 +29,9 @@ std::string resolve_experiment(const std::string& name_or_path);
 std::vector<std::string> builtin_experiments();
 
 struct DataSpec {
-  std::string dataset = "xor";   // xor, and, or, fashion-mnist, mnist, sign-mnist
+  std::string dataset = "xor";   // xor, and, or, fashion-mnist, mnist, sign-mnist, file
   std::string dir;               // where to look for files ("" = the usual places)
+  std::string train, test;       // dataset = "file": .nnds (streamed from disk), .csv(.gz), or IDX "IMAGES,LABELS"
   bool scale = true;             // pixels / 255
   bool standardize = false;      // subtract the training mean, divide by its standard deviation
   int64_t limit = 0;             // use only the first N training samples (0 = all)
@@ -72,7 +73,14 @@ struct LoadedData {
   InMemoryDataset train;
   InMemoryDataset test;  // may be empty (size 0) when the dataset has no test split
 };
-LoadedData load_data(const DataSpec& spec);
+LoadedData load_data(const DataSpec& spec);  // the built-in datasets, in memory
+
+// Any dataset of an experiment, files included: nnlab's binary files are streamed from disk, so a
+// dataset larger than memory trains in bounded memory. test is null when there is no test split.
+struct DataSources {
+  std::shared_ptr<Dataset> train, test;
+};
+DataSources load_sources(const DataSpec& spec);
 
 // The callbacks its optional tables ask for (schedule, reduce-on-plateau, early stopping), in that
 // order; throws naming the file, table and key for a bad value.

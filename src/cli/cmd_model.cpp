@@ -49,8 +49,8 @@ void add_model_commands(CLI::App& app) {
     Model model = load_model(path, &meta);
     Experiment e = experiment_of(meta, path);
     if (!ea->dataset.empty()) e.data.dataset = ea->dataset;
-    LoadedData data = load_data(e.data);
-    const InMemoryDataset& test = data.test.size() > 0 ? data.test : data.train;
+    const DataSources data = load_sources(e.data);
+    const Dataset& test = data.test ? *data.test : *data.train;
     Trainer t(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
     Logs logs = t.evaluate(test, ea->batch_size);
     std::printf("%s on %s (%lld samples): loss %.4f", path.c_str(), e.data.dataset.c_str(),
