@@ -47,4 +47,27 @@ inline int64_t class_index(const std::string& loss, const Tensor& target, int64_
   return static_cast<int64_t>(v);
 }
 
+// The mean over every element of value(d), d = pred - target, with the gradient slope(d) / n: the
+// shared loop of mse and mae (for them the mean over features then batch is the mean over all n).
+template <class Value, class Slope>
+double mean_elementwise_loss(const std::string& name, const Tensor& pred, const Tensor& target, Tensor* grad,
+                             Value value, Slope slope) {
+  check_same_shape(name, pred, target);
+  check_finite(name, target);
+  const int64_t n = pred.size();
+  const double scale = 1.0 / static_cast<double>(n);
+  float* g = nullptr;
+  if (grad) {
+    grad->resize(pred.shape());
+    g = grad->data();
+  }
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(pred[i]) - target[i];
+    sum += value(d);
+    if (g) g[i] = static_cast<float>(slope(d) * scale);
+  }
+  return sum * scale;
+}
+
 }  // namespace nnlab::losses

@@ -1,4 +1,7 @@
-// mae: mean over the features of |pred - target|, then mean over the batch.
+// mae: mean over the features of |pred - target|, then mean over the batch; the slope is
+// sign(pred - target), 0 where they are equal.
+#include <cmath>
+
 #include "common.hpp"
 #include "nnlab/losses/loss.hpp"
 
@@ -11,23 +14,8 @@ class MeanAbsoluteError final : public Loss {
 
   // pred, target, grad: (batch, out)
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    check_same_shape(name(), pred, target);
-    check_finite(name(), target);
-    const int64_t n = pred.size();  // the mean over features then batch is the mean over all n
-    const double scale = 1.0 / static_cast<double>(n);
-    float* g = nullptr;
-    if (grad) {
-      grad->resize(pred.shape());
-      g = grad->data();
-    }
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double d = static_cast<double>(pred[i]) - target[i];
-      sum += std::fabs(d);
-      // d|d|/dd = sign(d), 0 where pred == target
-      if (g) g[i] = static_cast<float>(d > 0.0 ? scale : (d < 0.0 ? -scale : 0.0));
-    }
-    return sum * scale;
+    return mean_elementwise_loss(
+        name(), pred, target, grad, [](double d) { return std::fabs(d); }, [](double d) { return d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0); });
   }
 };
 

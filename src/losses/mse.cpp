@@ -1,4 +1,6 @@
 // mse: mean over the features of (pred - target)^2, then mean over the batch.
+#include <cmath>
+
 #include "common.hpp"
 #include "nnlab/losses/loss.hpp"
 
@@ -11,22 +13,8 @@ class MeanSquaredError final : public Loss {
 
   // pred, target, grad: (batch, out)
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    check_same_shape(name(), pred, target);
-    check_finite(name(), target);
-    const int64_t n = pred.size();  // the mean over features then batch is the mean over all n
-    const double scale = 1.0 / static_cast<double>(n);
-    float* g = nullptr;
-    if (grad) {
-      grad->resize(pred.shape());
-      g = grad->data();
-    }
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double d = static_cast<double>(pred[i]) - target[i];
-      sum += d * d;
-      if (g) g[i] = static_cast<float>(2.0 * d * scale);
-    }
-    return sum * scale;
+    return mean_elementwise_loss(
+        name(), pred, target, grad, [](double d) { return d * d; }, [](double d) { return 2.0 * d; });
   }
 };
 
