@@ -502,6 +502,9 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
   auto train_member = [&](size_t i, bool side_by_side) {
     const fs::path run = dir / members[i].name;
     if (fs::exists(run / "result.json")) {
+      const auto used = nlohmann::json::parse(read_file((run / "config.json").string()));
+      check(used == members[i].config, run.string() + " was trained with another configuration than this ensemble's " +
+                                           members[i].name + "; give another --out, or remove that folder to retrain it");
       std::lock_guard<std::mutex> lock(print);
       if (verbose > 0) std::printf("[%zu/%zu] %s (%s): finished earlier, reused\n", i + 1, k, members[i].name.c_str(), members[i].detail.c_str());
       return;

@@ -251,6 +251,10 @@ TEST(Ensemble, TrainsMembersCombinesAndReloadsWithIdenticalPredictions) {
   const auto before = fs::last_write_time(dir / "member-1/model.safetensors");
   run_ensemble(small_spec(3), dir.string(), 0);
   EXPECT_EQ(fs::last_write_time(dir / "member-1/model.safetensors"), before);
+  // ...but never a member trained with another configuration.
+  EnsembleSpec changed = small_spec(3);
+  changed.base["train"]["epochs"] = 2;
+  EXPECT_CONTAINS(error_of([&] { run_ensemble(changed, dir.string(), 0); }), "another configuration");
 
   // A missing member: a clear error naming it.
   fs::remove(dir / "member-2/model.safetensors");

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -115,9 +116,13 @@ std::vector<GuideCommand> parse_guide_commands(const std::string& text, std::vec
   return out;
 }
 
+// NNLAB_GUIDE_COMMANDS=FILE reads another list (to see the tests fail on a broken copy).
 std::vector<GuideCommand> guide_commands() {
   std::vector<std::string> errors;
-  auto cmds = parse_guide_commands(read_text(kGuide / "commands.txt"), &errors);
+  const char* other = std::getenv("NNLAB_GUIDE_COMMANDS");
+  const fs::path file = other && *other ? fs::path(other) : kGuide / "commands.txt";
+  if (!fs::is_regular_file(file)) ADD_FAILURE() << "cannot read " << file;
+  auto cmds = parse_guide_commands(read_text(file), &errors);
   for (const auto& e : errors) ADD_FAILURE() << e;
   return cmds;
 }
@@ -339,7 +344,10 @@ TEST(Guide, EveryCommandInTheMarkdownIsListedAndEveryListedCommandIsShown) {
   for (const auto& c : cmds)
     for (const char* lang : {"en", "ko"}) {
       const fs::path page = kGuide / lang / (c.page + ".md");
-      ASSERT_TRUE(fs::exists(page)) << "commands.txt:" << c.line << ": no page " << page;
+      if (!fs::exists(page)) {
+        ADD_FAILURE() << "commands.txt:" << c.line << ": no page " << page;
+        continue;
+      }
       EXPECT_TRUE(shown[page].count(c.guide))
           << "commands.txt:" << c.line << ": '" << c.guide << "' is not shown in a code block of " << lang << "/"
           << c.page << ".md";
@@ -353,8 +361,11 @@ TEST(Guide, EveryPictureComesFromAGuideCommand) {
   for (const auto& c : cmds)
     for (const auto& [file, img] : c.pictures) {
       made[img] = &c;
-      if (c.needs.empty())
-        EXPECT_TRUE(fs::exists(kGuide / img)) << img << " is missing: run scripts/guide-pictures.sh";
+      // A picture of a dataset that may be absent (needs:) is shown once someone has drawn it.
+      if (!fs::exists(kGuide / img)) {
+        EXPECT_FALSE(c.needs.empty()) << img << " is missing: run scripts/guide-pictures.sh";
+        continue;
+      }
       for (const char* lang : {"en", "ko"})
         EXPECT_NE(read_text(kGuide / lang / (c.page + ".md")).find("../" + img), std::string::npos)
             << lang << "/" << c.page << ".md does not show ../" << img;
@@ -414,8 +425,8 @@ TEST(Guide, RunnerReportsABrokenCommandAsAFailure) {
 // The drift check catches a page that shows a command commands.txt does not list.
 TEST(Guide, DriftCheckFindsAnUnlistedCommand) {
   const std::string page =
-      "Text `build/nnlab inline` is not a code block.\n```sh\n$ build/nnlab train xor   --out runs/xor\nnlab "
-      "linearity\necho hi\n```\n";
+      "Text `build/nnlab inline` is not a code block.\n```sh\n$ build/nnlab train xor   --out runs/xor\n"
+      "nnlab linearity\necho hi\n```\n";
   const auto lines = nnlab_code_lines(page);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].command, "build/nnlab train xor --out runs/xor");

@@ -5,6 +5,7 @@
 #include "nnlab/data/dataset.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/ensemble.hpp"
 #include "nnlab/evaluation.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"

@@ -76,6 +76,7 @@ void add_model_commands(CLI::App& app) {
     Model model;
     if (is_ensemble_path(pa->model)) ensemble = load_ensemble(pa->model);
     else model = load_model(model_path(pa->model));
+    check(ensemble || pa->combination.empty(), "--combination applies to ensembles only; " + pa->model + " is one model");
     const int64_t width = shape_size(ensemble ? ensemble->input_shape() : model.input_shape());
     Tensor x({static_cast<int64_t>(pa->values.size()), width});
     for (size_t i = 0; i < pa->values.size(); ++i) {

@@ -35,6 +35,7 @@ class Dense : public Layer {
   void add_penalty_gradient() override;
   void apply_constraints() override { opt_.penalty.constrain(w_.value, in_, opt_.units); }
   std::string output_activation() const override;
+  // The pre-activation of the last forward call; null for linear and for relu, whose is not kept.
   const Tensor* preactivation(const Tensor& x) const override;
   nlohmann::json config() const override;
 
