@@ -2,8 +2,8 @@
 # Regenerates every picture of the course guide (docs/guide/img/) by running the guide's own commands,
 # as listed in docs/guide/commands.txt, in order, in a fresh temporary folder.
 #
-#   bash scripts/guide-pictures.sh           the guide's commands at full settings (about 25 minutes
-#                                            on two cores); pictures into docs/guide/img/
+#   bash scripts/guide-pictures.sh           the guide's commands at full settings (about 4 minutes
+#                                            on two idle cores); pictures into docs/guide/img/
 #   bash scripts/guide-pictures.sh --quick   the reduced variants the tests run (about a minute);
 #                                            pictures into out/guide-img/ (not the committed ones)
 #   --out DIR    write the pictures to DIR instead
