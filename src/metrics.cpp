@@ -12,8 +12,8 @@ bool accuracy_applies(const std::string& loss) {
 }
 
 int64_t argmax_row(const Tensor& t, int64_t r) {
-  check(r >= 0 && r < t.rows(),
-        "argmax_row: row " + std::to_string(r) + " is outside a tensor of shape " + shape_str(t.shape()));
+  if (!(r >= 0 && r < t.rows()))
+    throw Error("argmax_row: row " + std::to_string(r) + " is outside a tensor of shape " + shape_str(t.shape()));
   const int64_t cols = t.cols();
   const float* row = t.data() + r * cols;
   int64_t best = 0;  // the first of equal maxima, as numpy's argmax
@@ -24,9 +24,10 @@ int64_t argmax_row(const Tensor& t, int64_t r) {
 
 // pred: (batch, out). target: pred's shape, or (batch, 1) class indices for the categorical losses.
 int64_t count_correct(const std::string& loss, const Tensor& pred, const Tensor& target) {
-  check(accuracy_applies(loss), "accuracy does not apply to loss '" + loss +
-                                    "'; it applies to binary_crossentropy, categorical_crossentropy "
-                                    "and sparse_categorical_crossentropy");
+  if (!(accuracy_applies(loss)))
+    throw Error("accuracy does not apply to loss '" + loss +
+                "'; it applies to binary_crossentropy, categorical_crossentropy "
+                "and sparse_categorical_crossentropy");
   const int64_t batch = pred.rows(), cols = pred.cols();
   int64_t correct = 0;
   if (loss == "binary_crossentropy") {
@@ -42,9 +43,9 @@ int64_t count_correct(const std::string& loss, const Tensor& pred, const Tensor&
   // Categorical: the largest output is the target class.
   const bool indices = loss == "sparse_categorical_crossentropy" || (target.cols() == 1 && cols > 1);
   if (indices) {
-    check(target.rows() == batch && target.cols() == 1,
-          loss + ": target shape " + shape_str(target.shape()) +
-              " is not one class index per row for prediction shape " + shape_str(pred.shape()));
+    if (!(target.rows() == batch && target.cols() == 1))
+      throw Error(loss + ": target shape " + shape_str(target.shape()) +
+                  " is not one class index per row for prediction shape " + shape_str(pred.shape()));
   } else {
     losses::check_same_shape(loss, pred, target);
   }

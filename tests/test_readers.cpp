@@ -21,9 +21,15 @@
 #include "nnlab/data/binary.hpp"
 #include "nnlab/data/readers.hpp"
 #include "nnlab/error.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace nnlab;
+
+using nnlab::testing::contains;
+using nnlab::testing::error_of;
+using nnlab::testing::read_bytes;
+using nnlab::testing::write_file;
 
 namespace {
 
@@ -52,13 +58,6 @@ std::string idx_labels(uint32_t n, const std::vector<uint8_t>& labels, uint32_t 
   return s;
 }
 
-void write_file(const fs::path& p, const std::string& bytes) {
-  fs::create_directories(p.parent_path());
-  std::ofstream f(p, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(f.good()) << p;
-}
-
 void write_gz(const fs::path& p, const std::string& bytes) {
   fs::create_directories(p.parent_path());
   gzFile g = gzopen(p.c_str(), "wb");
@@ -66,30 +65,6 @@ void write_gz(const fs::path& p, const std::string& bytes) {
   ASSERT_EQ(gzwrite(g, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
   ASSERT_EQ(gzclose(g), Z_OK);
 }
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-// Runs f, expects an nnlab::Error, and returns its message.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected nnlab::Error, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected nnlab::Error, nothing was thrown";
-  return "";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-#define EXPECT_CONTAINS(h, n) EXPECT_TRUE(contains((h), (n))) << "message: " << (h) << "\nlacks: " << (n)
 
 // A pixel pattern that differs per image and pixel.
 std::vector<uint8_t> pattern(size_t n, size_t pixels) {

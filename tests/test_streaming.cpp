@@ -20,30 +20,18 @@
 #include "nnlab/data/binary.hpp"
 #include "nnlab/data/source.hpp"
 #include "nnlab/nnlab.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace nnlab;
 using nnlab::testing::run_nnlab;
 
+using nnlab::testing::contains;
+using nnlab::testing::error_of;
+using nnlab::testing::read_bytes;
+using nnlab::testing::write_file;
+
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected nnlab::Error, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected nnlab::Error, nothing was thrown";
-  return "";
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-#define EXPECT_CONTAINS(h, n) EXPECT_TRUE(contains((h), (n))) << "message: " << (h) << "\nlacks: " << (n)
 
 // VmRSS of this process in bytes.
 int64_t rss_bytes() {
@@ -54,16 +42,6 @@ int64_t rss_bytes() {
   return -1;
 }
 
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(f.good()) << p;
-}
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
 
 InMemoryDataset random_dataset(int64_t n, Shape sample, int64_t classes, bool pixels, uint32_t seed) {
   std::mt19937 rng(seed);

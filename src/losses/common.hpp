@@ -22,28 +22,28 @@ inline std::string number_str(float v) {
 
 // Throws unless the batch is not empty and target has pred's rows and features per row.
 inline void check_same_shape(const std::string& loss, const Tensor& pred, const Tensor& target) {
-  check(pred.rows() > 0, loss + ": empty batch, prediction shape " + shape_str(pred.shape()));
-  check(target.rows() == pred.rows() && target.cols() == pred.cols(),
-        loss + ": target shape " + shape_str(target.shape()) + " does not match prediction shape " +
-            shape_str(pred.shape()));
+  if (!(pred.rows() > 0)) throw Error(loss + ": empty batch, prediction shape " + shape_str(pred.shape()));
+  if (!(target.rows() == pred.rows() && target.cols() == pred.cols()))
+    throw Error(loss + ": target shape " + shape_str(target.shape()) + " does not match prediction shape " +
+                shape_str(pred.shape()));
 }
 
 // Throws at the first NaN or infinite target value.
 inline void check_finite(const std::string& loss, const Tensor& target) {
   const int64_t cols = target.cols();
   for (int64_t i = 0; i < target.size(); ++i)
-    check(std::isfinite(target[i]), loss + ": target value " + number_str(target[i]) + " at row " +
-                                        std::to_string(i / cols) + ", column " + std::to_string(i % cols) +
-                                        " is not a finite number");
+    if (!(std::isfinite(target[i])))
+      throw Error(loss + ": target value " + number_str(target[i]) + " at row " + std::to_string(i / cols) +
+                  ", column " + std::to_string(i % cols) + " is not a finite number");
 }
 
 // The class index held in row r of target (batch, 1); throws unless it is an integer in
 // [0, classes).
 inline int64_t class_index(const std::string& loss, const Tensor& target, int64_t r, int64_t classes) {
   const float v = target[r];
-  check(std::isfinite(v) && v == std::floor(v) && v >= 0.0f && v < static_cast<float>(classes),
-        loss + ": class index " + number_str(v) + " at row " + std::to_string(r) +
-            " is not an integer in [0, " + std::to_string(classes) + ")");
+  if (!(std::isfinite(v) && v == std::floor(v) && v >= 0.0f && v < static_cast<float>(classes)))
+    throw Error(loss + ": class index " + number_str(v) + " at row " + std::to_string(r) +
+                " is not an integer in [0, " + std::to_string(classes) + ")");
   return static_cast<int64_t>(v);
 }
 

@@ -27,6 +27,7 @@ Trainer::Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optim
     : model_(model), loss_(std::move(loss)), optimizer_(std::move(optimizer)) {
   check(model_.built(), "trainer: build the model before training it");
   check(loss_ != nullptr && optimizer_ != nullptr, "trainer: a loss and an optimizer are required");
+  loss_name_ = loss_->name();
 }
 
 // Checks that a dataset fits the model before any step runs, so a mismatch is one clear message.
@@ -52,7 +53,7 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
   const Tensor& out = model_.forward(x, Mode::Train);
   const Tensor* logits = loss_->fuses(model_.output_activation()) ? model_.output_logits() : nullptr;
   const double l = logits ? loss_->compute_fused(*logits, y, &grad_) : loss_->compute(out, y, &grad_);
-  if (correct) *correct += count_correct(loss_->name(), out, y);
+  if (correct) *correct += count_correct(loss_name_, out, y);
   model_.backward(grad_, logits != nullptr);
   const double penalty = model_.penalty();  // of the weights that produced this loss, as Keras reports it
   optimizer_->step(model_.params(), model_.grads(), lr);
@@ -169,7 +170,7 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
     const Tensor* logits = loss_->fuses(model_.output_activation()) ? model_.output_logits() : nullptr;
     loss_sum += (logits ? loss_->compute_fused(*logits, yb, nullptr) : loss_->compute(out, yb, nullptr)) *
                 static_cast<double>(e - b);
-    if (with_accuracy) correct += count_correct(loss_->name(), out, yb);
+    if (with_accuracy) correct += count_correct(loss_name_, out, yb);
   }
   Logs logs{{"loss", loss_sum / static_cast<double>(data.size())}};
   if (with_accuracy) logs["accuracy"] = static_cast<double>(correct) / static_cast<double>(data.size());

@@ -61,6 +61,7 @@ class Trainer {
 
   Model& model_;
   std::unique_ptr<Loss> loss_;
+  std::string loss_name_;  // loss_->name(), kept so the per-step metric needs no new string
   std::unique_ptr<Optimizer> optimizer_;
   Tensor grad_;  // dLoss/d(output or logits), reused across steps
   Rng rng_;
