@@ -313,7 +313,8 @@ EnsembleReport evaluate_ensemble(Ensemble& en, const InMemoryDataset& data, int6
     EnsembleRow r;
     r.name = combination_name(c);
     r.detail = c == Combination::Stacking
-                   ? "combiner trained on " + std::to_string(en.holdout_samples()) + " held-out samples"
+                   ? "combiner trained on " + std::to_string(en.holdout_samples()) +
+                         (en.holdout_samples() == 1 ? " held-out sample" : " held-out samples")
                    : std::to_string(en.size()) + " members";
     r.accuracy = accuracy_of(en.combine(outs, c).classes, data.y());
     rep.combinations.push_back(r);

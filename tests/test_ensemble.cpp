@@ -3,6 +3,7 @@
 // artefact reloads with identical predictions, members trained side by side matching sequential
 // training, clear errors for missing or mismatched members and corrupt files, and the command line.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -64,10 +65,12 @@ void write_idx(const fs::path& images, const fs::path& labels, int n, uint32_t s
   }
 }
 
-// The data folder (tmp/ens_data/fashion-mnist/...) and a small MLP experiment on it.
+// The data folder (tmp/nnlab_ens_data-<pid>/fashion-mnist/...) and a small MLP experiment on it. One
+// folder per process: ctest runs these tests as parallel processes, which must not rewrite each
+// other's files while they read them.
 fs::path data_dir() {
   static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / "nnlab_ens_data";
+    const fs::path d = fs::temp_directory_path() / ("nnlab_ens_data-" + std::to_string(getpid()));
     fs::create_directories(d / "fashion-mnist");
     write_idx(d / "fashion-mnist/train-images-idx3-ubyte", d / "fashion-mnist/train-labels-idx1-ubyte", 1000, 1);
     write_idx(d / "fashion-mnist/t10k-images-idx3-ubyte", d / "fashion-mnist/t10k-labels-idx1-ubyte", 300, 2);

@@ -103,20 +103,7 @@ std::vector<std::string> mnist_csv_names() {  // 1x1..28x28
   return v;
 }
 
-class Readers : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nnlab_test_readers_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+using Readers = nnlab::testing::TempDirTest;
 
 // Sets an environment variable for the scope of a test.
 class ScopedEnv {

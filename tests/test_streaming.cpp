@@ -81,19 +81,7 @@ MappedDatasetOptions budget(int64_t bytes) {
   return o;
 }
 
-class Streaming : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("nnlab_streaming_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+using Streaming = nnlab::testing::TempDirTest;
 
 }  // namespace
 

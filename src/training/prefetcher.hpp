@@ -1,6 +1,9 @@
 // BatchPrefetcher: gathers the next mini-batch on a background thread while the current one
 // trains, so data loading and augmentation overlap with compute. Two slots, used alternately; the
 // thread lives as long as the prefetcher (no thread or buffer is created per batch).
+// A dataset whose gather is a plain copy from memory (Dataset::gather_is_copy) is gathered on the
+// calling thread instead: at small batches the hand-over costs more than the copy, and on a machine
+// with as many cores as compute threads the worker would preempt one of them every step.
 #pragma once
 #include <condition_variable>
 #include <exception>
@@ -15,8 +18,11 @@ namespace nnlab {
 
 class BatchPrefetcher {
  public:
-  explicit BatchPrefetcher(const Dataset& data) : data_(data), worker_([this] { run(); }) {}
+  explicit BatchPrefetcher(const Dataset& data) : data_(data), background_(!data.gather_is_copy()) {
+    if (background_) worker_ = std::thread([this] { run(); });
+  }
   ~BatchPrefetcher() {
+    if (!background_) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
       quit_ = true;
@@ -29,6 +35,11 @@ class BatchPrefetcher {
 
   // Starts gathering `indices` (which must stay valid until take()) into the next slot.
   void request(std::span<const int64_t> indices) {
+    if (!background_) {
+      gather(indices, sync_next_);
+      sync_next_ ^= 1;
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_ = indices;
@@ -42,7 +53,7 @@ class BatchPrefetcher {
   // request after the next one. Rethrows what the gather threw.
   void take(const Tensor*& x, const Tensor*& y) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return ready_; });
+    cv_.wait(lock, [this] { return ready_; });  // already true without the worker
     if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
     x = &x_[slot_];
     y = &y_[slot_];
@@ -58,19 +69,25 @@ class BatchPrefetcher {
       pending_ = false;
       const auto job = job_;
       lock.unlock();
-      std::exception_ptr err;
-      try {
-        data_.gather(job, x_[next], y_[next]);
-      } catch (...) {
-        err = std::current_exception();
-      }
-      lock.lock();
-      error_ = err;
-      slot_ = next;
+      gather(job, next);
       next ^= 1;
-      ready_ = true;
       cv_.notify_all();
+      lock.lock();
     }
+  }
+
+  // Gathers into slot `slot` and publishes it (or what the gather threw) to take().
+  void gather(std::span<const int64_t> indices, int slot) {
+    std::exception_ptr err;
+    try {
+      data_.gather(indices, x_[slot], y_[slot]);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = err;
+    slot_ = slot;
+    ready_ = true;
   }
 
   const Dataset& data_;
@@ -79,8 +96,9 @@ class BatchPrefetcher {
   std::condition_variable cv_;
   std::span<const int64_t> job_;
   bool pending_ = false, ready_ = false, quit_ = false;
-  int slot_ = 0;
+  int slot_ = 0, sync_next_ = 0;
   std::exception_ptr error_;
+  const bool background_;
   std::thread worker_;  // last: started after every other member is initialised
 };
 

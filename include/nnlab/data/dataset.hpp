@@ -21,6 +21,9 @@ class Dataset {
   // Copies the samples at the given indices into x (n, sample...) and y (n, target_width); both
   // are resized.
   virtual void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const = 0;
+  // True when gather is a plain copy from memory: cheaper than handing the batch to another thread,
+  // so the trainer gathers on its own thread instead of prefetching.
+  virtual bool gather_is_copy() const { return false; }
 
   int64_t num_classes = 0;               // 0 for regression targets
   std::vector<std::string> class_names;  // empty, or one per class
@@ -35,6 +38,7 @@ class InMemoryDataset : public Dataset {
   Shape sample_shape() const override;
   int64_t target_width() const override { return y_.cols(); }
   void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const override;
+  bool gather_is_copy() const override { return true; }
 
   const Tensor& x() const { return x_; }
   const Tensor& y() const { return y_; }

@@ -57,6 +57,7 @@ class SliceDataset : public Dataset {
   Shape sample_shape() const override { return base_->sample_shape(); }
   int64_t target_width() const override { return base_->target_width(); }
   void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const override;
+  bool gather_is_copy() const override { return base_->gather_is_copy(); }
 
  private:
   std::shared_ptr<const Dataset> base_;
