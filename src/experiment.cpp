@@ -323,6 +323,14 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   if (e.threads > 0) kernels::set_num_threads(e.threads);
   const DataSources data = load_sources(e.data);
   Model model = build_model(e, data.train->sample_shape());
+  // Everything that can refuse the experiment is checked before the run folder is made, so a bad
+  // experiment leaves no half-written run behind.
+  Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+  trainer.check_data(*data.train);
+  if (data.test) trainer.check_data(*data.test);
+  const auto callbacks = make_callbacks(e);
+  std::optional<ImageAugmenter> augmenter;
+  if (!e.augment.is_null()) augmenter.emplace(ImageAugmenter::from_json(e.augment, e.source + " [augment]"));
 
   RunResult result;
   result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
@@ -332,7 +340,6 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   write_file_atomic((dir / "summary.txt").string(), model.summary());
   if (options.verbose > 0) std::printf("%s", model.summary().c_str());
 
-  Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
   FitOptions fit;
   fit.epochs = e.train.epochs;
   fit.batch_size = e.train.batch_size;
@@ -349,14 +356,13 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
     validation = data.test;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const auto callbacks = make_callbacks(e);
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
   // Augmentation wraps the training data only; validation and test data are never augmented.
   std::optional<AugmentedDataset> augmented;
   const Dataset* fit_data = train.get();
-  if (!e.augment.is_null()) {
-    augmented.emplace(*train, ImageAugmenter::from_json(e.augment, e.source + " [augment]"), e.seed);
+  if (augmenter) {
+    augmented.emplace(*train, std::move(*augmenter), e.seed);
     if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
       const int64_t steps = (train->size() + std::min(e.train.batch_size, train->size()) - 1) /
                             std::min(e.train.batch_size, train->size());

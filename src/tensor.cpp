@@ -36,6 +36,12 @@ void Tensor::resize(const Shape& shape) {
   data_.resize(static_cast<size_t>(shape_size(shape_)));
 }
 
+void Tensor::resize_rows(int64_t rows, const Tensor& like) {
+  shape_ = like.shape_;  // copy-assignment reuses this shape's storage
+  if (!shape_.empty()) shape_[0] = rows;
+  data_.resize(static_cast<size_t>(shape_size(shape_)));
+}
+
 void Tensor::fill(float v) { std::fill(data_.begin(), data_.end(), v); }
 
 Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {

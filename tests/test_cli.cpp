@@ -93,7 +93,7 @@ TEST(Cli, BadInputGetsOneClearLine) {
       {("train " + bad_act), "relux"},
       {("train " + bad_units), "-4"},
       {("train " + bad_opt), "-1"},
-      {("train " + bad_shape + " --quiet"), "3 outputs"},
+      {("train " + bad_shape + " --quiet --out " + (dir / "shape-run").string()), "3 outputs"},
       {"train xor --epochs 0", "--epochs"},
       {"train xor --epochs abc", "abc"},
       {"train xor --set train.batch_size=0", "batch_size"},
@@ -112,6 +112,7 @@ TEST(Cli, BadInputGetsOneClearLine) {
     EXPECT_NE(r.output.find(c.expected), std::string::npos) << r.output;
     EXPECT_LE(count_lines(r.output), 2) << r.output;
   }
+  EXPECT_FALSE(fs::exists(dir / "shape-run")) << "a refused experiment left a run folder";
   fs::remove_all(dir);
 }
 

@@ -20,6 +20,9 @@ class Tensor {
   Tensor(Shape shape, std::vector<float> values);  // values.size() must equal the shape's size
 
   void resize(const Shape& shape);  // contents are unspecified afterwards
+  // Resizes to `rows` rows of `like`'s row shape: (rows, like.shape()[1:]). Allocates nothing once
+  // the tensor has held that many values (a batch buffer resized every step).
+  void resize_rows(int64_t rows, const Tensor& like);
   void fill(float v);
 
   const Shape& shape() const { return shape_; }

@@ -12,13 +12,13 @@ namespace {
 
 class BinaryCrossentropy final : public Loss {
  public:
-  std::string name() const override { return "binary_crossentropy"; }
+  std::string name() const override { return name_; }
   bool fuses(const std::string& activation) const override { return activation == "sigmoid"; }
 
   // pred, target, grad: (batch, out); pred holds probabilities.
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    check_same_shape(name(), pred, target);
-    check_finite(name(), target);
+    check_same_shape(name_, pred, target);
+    check_finite(name_, target);
     const int64_t n = pred.size();  // the mean over features then batch is the mean over all n
     const double scale = 1.0 / static_cast<double>(n);
     constexpr float lo = kEpsilon, hi = 1.0f - kEpsilon;  // clipped in float32, as Keras
@@ -41,8 +41,8 @@ class BinaryCrossentropy final : public Loss {
 
   // logits, target, grad: (batch, out); grad is dLoss/dlogits = (sigmoid(z) - t) / n.
   double compute_fused(const Tensor& logits, const Tensor& target, Tensor* grad) const override {
-    check_same_shape(name(), logits, target);
-    check_finite(name(), target);
+    check_same_shape(name_, logits, target);
+    check_finite(name_, target);
     const int64_t n = logits.size();
     const double scale = 1.0 / static_cast<double>(n);
     float* g = nullptr;
@@ -63,6 +63,9 @@ class BinaryCrossentropy final : public Loss {
     }
     return sum * scale;
   }
+
+ private:
+  const std::string name_ = "binary_crossentropy";  // passed to the checks: no string built per batch
 };
 
 }  // namespace

@@ -25,19 +25,20 @@ RowTarget row_target(const Tensor& target, int64_t r, int64_t classes, bool indi
 
 class CategoricalCrossentropy final : public Loss {
  public:
-  std::string name() const override { return "categorical_crossentropy"; }
+  std::string name() const override { return name_; }
   bool fuses(const std::string& activation) const override { return activation == "softmax"; }
 
   // pred, grad: (batch, classes); target: (batch, classes) or (batch, 1) of class indices.
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    return categorical_crossentropy(name(), pred, target, holds_indices(pred, target), grad);
+    return categorical_crossentropy(name_, pred, target, holds_indices(pred, target), grad);
   }
 
   double compute_fused(const Tensor& logits, const Tensor& target, Tensor* grad) const override {
-    return categorical_crossentropy_from_logits(name(), logits, target, holds_indices(logits, target), grad);
+    return categorical_crossentropy_from_logits(name_, logits, target, holds_indices(logits, target), grad);
   }
 
  private:
+  const std::string name_ = "categorical_crossentropy";  // passed to the checks: no string built per batch
   static bool holds_indices(const Tensor& pred, const Tensor& target) {
     return target.cols() == 1 && pred.cols() > 1;
   }
@@ -52,10 +53,11 @@ void check_categorical_target(const std::string& loss, const Tensor& pred, const
     check_finite(loss, target);
     return;
   }
-  check(pred.rows() > 0, loss + ": empty batch, prediction shape " + shape_str(pred.shape()));
-  check(target.rows() == pred.rows() && target.cols() == 1,
-        loss + ": target shape " + shape_str(target.shape()) +
-            " is not one class index per row for prediction shape " + shape_str(pred.shape()));
+  if (pred.rows() <= 0) throw Error(loss + ": empty batch, prediction shape " + shape_str(pred.shape()));
+  if (target.rows() != pred.rows() || target.cols() != 1) {
+    throw Error(loss + ": target shape " + shape_str(target.shape()) +
+                " is not one class index per row for prediction shape " + shape_str(pred.shape()));
+  }
   for (int64_t r = 0; r < target.rows(); ++r) class_index(loss, target, r, pred.cols());
 }
 

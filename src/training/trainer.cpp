@@ -31,7 +31,9 @@ Trainer::Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optim
 }
 
 // Checks that a dataset fits the model before any step runs, so a mismatch is one clear message.
-static void check_fits(const Dataset& d, const Model& m, const Loss& loss) {
+void Trainer::check_data(const Dataset& d) const {
+  const Model& m = model_;
+  const Loss& loss = *loss_;
   const std::string what = d.name.empty() ? "dataset" : "dataset '" + d.name + "'";
   check(d.size() >= 1, what + " is empty");
   check(shape_size(d.sample_shape()) == shape_size(m.input_shape()),
@@ -64,8 +66,8 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
 History Trainer::fit(const Dataset& train, const FitOptions& options, const Dataset* validation,
                      const std::vector<Callback*>& callbacks) {
   options.validate();
-  check_fits(train, model_, *loss_);
-  if (validation) check_fits(*validation, model_, *loss_);
+  check_data(train);
+  if (validation) check_data(*validation);
   const bool with_accuracy = accuracy_applies(loss_->name());
 
   History history;
@@ -155,7 +157,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
 Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   check(batch_size >= 1, "evaluate: batch_size must be at least 1, got " + std::to_string(batch_size));
-  check_fits(data, model_, *loss_);
+  check_data(data);
   const bool with_accuracy = accuracy_applies(loss_->name());
   std::vector<int64_t> idx;
   Tensor xb, yb;

@@ -42,6 +42,9 @@ class Trainer {
               const std::vector<Callback*>& callbacks = {});
   // Mean loss and, where it applies, accuracy over the dataset.
   Logs evaluate(const Dataset& data, int64_t batch_size = 256);
+  // Throws nnlab::Error, naming the dataset, when its samples or targets do not fit the model and
+  // loss (fit and evaluate check this first; a caller may check before it writes anything).
+  void check_data(const Dataset& data) const;
 
   // Checkpoints: see FitOptions::checkpoint_path. load_checkpoint restores the model, optimizer and
   // random state and the history, returns the next epoch to run, and hands back each callback's saved
