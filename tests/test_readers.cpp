@@ -27,6 +27,8 @@ namespace fs = std::filesystem;
 using namespace nnlab;
 
 using nnlab::testing::contains;
+using nnlab::testing::expect_same_gather;
+using nnlab::testing::random_dataset;
 using nnlab::testing::error_of;
 using nnlab::testing::read_bytes;
 using nnlab::testing::write_file;
@@ -637,33 +639,6 @@ TEST_F(Readers, BuiltinMnistCsvInDataDir) {
 }
 
 // --- binary format and MappedDataset ------------------------------------------------------
-
-namespace {
-
-InMemoryDataset random_dataset(int64_t n, Shape sample, int64_t classes, bool pixels, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Shape xs{n};
-  xs.insert(xs.end(), sample.begin(), sample.end());
-  Tensor x(xs), y({n, 1});
-  for (float& v : x.span())
-    v = pixels ? float(rng() % 256) / 255.0f : std::uniform_real_distribution<float>(-3, 3)(rng);
-  for (float& v : y.span()) v = float(rng() % uint32_t(classes));
-  InMemoryDataset d(std::move(x), std::move(y), classes);
-  for (int64_t c = 0; c < classes; ++c) d.class_names.push_back("class " + std::to_string(c));
-  return d;
-}
-
-void expect_same_gather(const Dataset& a, const Dataset& b, std::span<const int64_t> idx) {
-  Tensor xa, ya, xb, yb;
-  a.gather(idx, xa, ya);
-  b.gather(idx, xb, yb);
-  ASSERT_EQ(xa.shape(), xb.shape());
-  ASSERT_EQ(ya.shape(), yb.shape());
-  for (int64_t i = 0; i < xa.size(); ++i) ASSERT_EQ(xa[i], xb[i]) << i;
-  for (int64_t i = 0; i < ya.size(); ++i) ASSERT_EQ(ya[i], yb[i]) << i;
-}
-
-}  // namespace
 
 TEST_F(Readers, BinaryRoundTripFloat32) {
   const InMemoryDataset d = random_dataset(1000, {2, 3}, 5, false, 1);

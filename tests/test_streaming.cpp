@@ -27,6 +27,8 @@ using namespace nnlab;
 using nnlab::testing::run_nnlab;
 
 using nnlab::testing::contains;
+using nnlab::testing::expect_same_gather;
+using nnlab::testing::random_dataset;
 using nnlab::testing::error_of;
 using nnlab::testing::read_bytes;
 using nnlab::testing::write_file;
@@ -42,18 +44,6 @@ int64_t rss_bytes() {
   return -1;
 }
 
-
-InMemoryDataset random_dataset(int64_t n, Shape sample, int64_t classes, bool pixels, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Shape xs{n};
-  xs.insert(xs.end(), sample.begin(), sample.end());
-  Tensor x(xs), y({n, 1});
-  for (float& v : x.span())
-    v = pixels ? float(rng() % 256) / 255.0f : std::uniform_real_distribution<float>(-3, 3)(rng);
-  for (float& v : y.span()) v = float(rng() % uint32_t(classes));
-  return InMemoryDataset(std::move(x), std::move(y), classes);
-}
-
 // All of a dataset, read through gather(), held in memory.
 InMemoryDataset load_all(const Dataset& d) {
   std::vector<int64_t> idx(static_cast<size_t>(d.size()));
@@ -65,15 +55,6 @@ InMemoryDataset load_all(const Dataset& d) {
   return m;
 }
 
-void expect_same_gather(const Dataset& a, const Dataset& b, std::span<const int64_t> idx) {
-  Tensor xa, ya, xb, yb;
-  a.gather(idx, xa, ya);
-  b.gather(idx, xb, yb);
-  ASSERT_EQ(xa.shape(), xb.shape());
-  ASSERT_EQ(ya.shape(), yb.shape());
-  for (int64_t i = 0; i < xa.size(); ++i) ASSERT_EQ(xa[i], xb[i]) << i;
-  for (int64_t i = 0; i < ya.size(); ++i) ASSERT_EQ(ya[i], yb[i]) << i;
-}
 
 MappedDatasetOptions budget(int64_t bytes) {
   MappedDatasetOptions o;

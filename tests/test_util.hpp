@@ -7,8 +7,11 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <random>
+#include <span>
 #include <string>
 
+#include "nnlab/data/dataset.hpp"
 #include "nnlab/error.hpp"
 
 namespace nnlab::testing {
@@ -42,6 +45,32 @@ inline void write_file(const std::filesystem::path& p, const std::string& bytes)
 inline std::string read_bytes(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// n samples of shape `sample` with class labels in [0, classes) named "class 0"...: pixel values
+// k/255 when `pixels`, else uniform in [-3, 3).
+inline InMemoryDataset random_dataset(int64_t n, Shape sample, int64_t classes, bool pixels, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Shape xs{n};
+  xs.insert(xs.end(), sample.begin(), sample.end());
+  Tensor x(xs), y({n, 1});
+  for (float& v : x.span())
+    v = pixels ? float(rng() % 256) / 255.0f : std::uniform_real_distribution<float>(-3, 3)(rng);
+  for (float& v : y.span()) v = float(rng() % uint32_t(classes));
+  InMemoryDataset d(std::move(x), std::move(y), classes);
+  for (int64_t c = 0; c < classes; ++c) d.class_names.push_back("class " + std::to_string(c));
+  return d;
+}
+
+// Expects two datasets to gather exactly the same samples at idx.
+inline void expect_same_gather(const Dataset& a, const Dataset& b, std::span<const int64_t> idx) {
+  Tensor xa, ya, xb, yb;
+  a.gather(idx, xa, ya);
+  b.gather(idx, xb, yb);
+  ASSERT_EQ(xa.shape(), xb.shape());
+  ASSERT_EQ(ya.shape(), yb.shape());
+  for (int64_t i = 0; i < xa.size(); ++i) ASSERT_EQ(xa[i], xb[i]) << i;
+  for (int64_t i = 0; i < ya.size(); ++i) ASSERT_EQ(ya[i], yb[i]) << i;
 }
 
 // A fixture with a fresh folder per test and process (ctest runs tests as parallel processes):
