@@ -161,9 +161,15 @@ std::vector<NamedTensor> Model::named_tensors() {
   return out;
 }
 
+// 1466136 -> "1,466,136" (built by appending: GCC 12's -Wrestrict misfires on string::insert here).
 static std::string with_commas(int64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  const std::string digits = std::to_string(v);
+  const size_t lead = digits[0] == '-' ? 1 : 0;
+  std::string s;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > lead && (digits.size() - i) % 3 == 0) s += ',';
+    s += digits[i];
+  }
   return s;
 }
 
