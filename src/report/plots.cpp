@@ -165,6 +165,7 @@ void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const s
                const std::string& path) {
   check(!runs.empty(), "plot: no runs to compare");
   const bool lower = lower_is_better(metric);
+  const bool ranked = metric != "lr";  // the learning rate has no best epoch
   Figure fig;
   Panel& p = fig.panels.emplace_back();
   p.title = metric + " of " + std::to_string(runs.size()) + (runs.size() == 1 ? " run" : " runs");
@@ -181,16 +182,18 @@ void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const s
     const auto x = epoch_axis(h);
     const long b = best_index(col, lower);
     const int color = static_cast<int>(i % plot::kPaletteSize);
-    p.series.push_back({.name = name + " (best " + format_value(metric, col[b]) + " at epoch " +
-                                std::to_string(static_cast<long>(x[b])) + ")",
+    p.series.push_back({.name = ranked ? name + " (best " + format_value(metric, col[b]) + " at epoch " +
+                                             std::to_string(static_cast<long>(x[b])) + ")"
+                                       : name,
                         .x = x, .y = col, .color = color, .dashed = i >= static_cast<size_t>(plot::kPaletteSize)});
-    p.markers.push_back({.x = x[b], .y = col[b], .label = "", .color = color});
+    if (ranked) p.markers.push_back({.x = x[b], .y = col[b], .label = "", .color = color});
     cols.push_back(std::move(col));
   }
   std::vector<const std::vector<double>*> ptrs;
   for (const auto& c : cols) ptrs.push_back(&c);
-  p.y.log = lower && wants_log(ptrs, 30);
-  p.note = std::string("dots: each run's best epoch (") + (lower ? "lowest" : "highest") + ")" + (p.y.log ? "; log scale" : "");
+  p.y.log = ranked ? lower && wants_log(ptrs, 30) : wants_log(ptrs, 10);
+  p.note = ranked ? std::string("dots: each run's best epoch (") + (lower ? "lowest" : "highest") + ")" : "";
+  if (p.y.log) p.note += p.note.empty() ? "log scale" : "; log scale";
   plot::write_svg(fig, path);
 }
 
