@@ -609,7 +609,14 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
       const auto c = hist.column(m);
       all = all && !c.empty() && !std::isnan(c.back());
     }
-    if (all) plot_runs(curves, m, (dir / ("compare-" + m + ".svg")).string());
+    // The combinations' test accuracy as lines across the members' validation curves, when those
+    // are on the same test set.
+    const bool validates_on_test = res.report.evaluated_on == "test" && base.train.validation_split == 0 &&
+                                   base.train.validate_on_test;
+    std::vector<std::pair<std::string, double>> levels;
+    if (m == "val_accuracy" && validates_on_test)
+      for (const auto& c : res.report.combinations) levels.emplace_back(c.name, c.accuracy);
+    if (all) plot_runs(curves, m, (dir / ("compare-" + m + ".svg")).string(), levels);
   }
   return res;
 }

@@ -214,6 +214,8 @@ TEST(Ensemble, TrainsMembersCombinesAndReloadsWithIdenticalPredictions) {
   const std::string table = read_file((dir / "table.md").string());
   for (const char* s : {"member-1", "seed 7", "**vote**", "**average**", "**stacking**", "(best member)"})
     EXPECT_CONTAINS(table, s);
+  const std::string chart = read_file((dir / "compare-val_accuracy.svg").string());
+  for (const char* s : {"member-3", "vote ", "average ", "stacking "}) EXPECT_CONTAINS(chart, s);
 
   // The average, computed here from the member files alone.
   auto [train, test] = load_builtin("fashion-mnist", data_dir().string());

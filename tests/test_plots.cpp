@@ -317,7 +317,7 @@ TEST(PlotRuns, OverlaysOneColumnOfEachRun) {
   EXPECT_NE(svg.find("wide (best 0.6 at epoch 2)"), std::string::npos);
   EXPECT_NE(svg.find("deep (best 0.45 at epoch 4)"), std::string::npos);
   EXPECT_EQ(count(svg, "class=\"marker\""), 2u) << "one dot per run at its best epoch";
-  // The learning rate has no best epoch: no dots, plain names, and a log scale for a decay over decades.
+  // The learning rate has no best epoch: no dots, plain names.
   std::vector<std::pair<std::string, nnlab::History>> schedules{
       {"step", crafted_history({1, 1, 1}, {1, 1, 1}, {}, {}, {0.1, 0.01, 0.001})},
       {"constant", crafted_history({1, 1, 1}, {1, 1, 1}, {}, {}, {0.1, 0.1, 0.1})}};
@@ -325,7 +325,13 @@ TEST(PlotRuns, OverlaysOneColumnOfEachRun) {
   const std::string lr_svg = nnlab::read_file(path);
   EXPECT_EQ(count(lr_svg, "class=\"marker\""), 0u);
   EXPECT_EQ(lr_svg.find("best"), std::string::npos);
-  EXPECT_NE(lr_svg.find("log scale"), std::string::npos);
+  // Levels (an ensemble's combinations): one dashed series each, named with its value.
+  nnlab::plot_runs(runs, "val_loss", path, {{"vote", 0.4}, {"average", 0.35}});
+  const std::string levels_svg = nnlab::read_file(path);
+  EXPECT_EQ(count(levels_svg, "class=\"series\""), 4u);
+  EXPECT_NE(levels_svg.find("vote 0.4"), std::string::npos);
+  EXPECT_NE(levels_svg.find("average 0.35"), std::string::npos);
+  EXPECT_NE(levels_svg.find("dashed: values without epochs"), std::string::npos);
   try {
     nnlab::plot_runs(runs, "val_accuracy", path);
     FAIL() << "expected an error for a missing column";

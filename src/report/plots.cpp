@@ -162,7 +162,7 @@ std::vector<std::string> plot_history(const History& h, const std::string& path_
 }
 
 void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
-               const std::string& path) {
+               const std::string& path, const std::vector<std::pair<std::string, double>>& levels) {
   check(!runs.empty(), "plot: no runs to compare");
   const bool lower = lower_is_better(metric);
   const bool ranked = metric != "lr";  // the learning rate has no best epoch
@@ -189,10 +189,25 @@ void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const s
     if (ranked) p.markers.push_back({.x = x[b], .y = col[b], .label = "", .color = color});
     cols.push_back(std::move(col));
   }
+  double first = 1, last = 1;  // the epochs the level lines span
+  for (const auto& s : p.series) {
+    first = std::min(first, s.x.front());
+    last = std::max(last, s.x.back());
+  }
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const auto& [name, value] = levels[i];
+    p.series.push_back({.name = name + " " + format_value(metric, value),
+                        .x = {first, last},
+                        .y = {value, value},
+                        .color = static_cast<int>((runs.size() + i) % plot::kPaletteSize),
+                        .dashed = true});
+    cols.push_back({value});
+  }
   std::vector<const std::vector<double>*> ptrs;
   for (const auto& c : cols) ptrs.push_back(&c);
-  p.y.log = ranked ? lower && wants_log(ptrs, 30) : wants_log(ptrs, 10);
+  p.y.log = ranked && lower && wants_log(ptrs, 30);  // linear for lr: a cosine ends near 0
   p.note = ranked ? std::string("dots: each run's best epoch (") + (lower ? "lowest" : "highest") + ")" : "";
+  if (!levels.empty()) p.note += std::string(p.note.empty() ? "" : "; ") + "dashed: values without epochs";
   if (p.y.log) p.note += p.note.empty() ? "log scale" : "; log scale";
   plot::write_svg(fig, path);
 }

@@ -158,10 +158,11 @@ DecisionGrid decision_grid(Model& model, const Dataset& data, int resolution = 8
 std::vector<std::string> plot_history(const History& h, const std::string& path_prefix);
 
 // One column (e.g. "val_loss") of several runs overlaid in one chart; each legend entry names the
-// run and its best value. Throws nnlab::Error naming the run and the available columns when a run
-// lacks the column.
+// run and its best value. levels: values without epochs drawn as dashed horizontal lines across the
+// chart, each named in the legend (an ensemble's combinations against its members' curves). Throws
+// nnlab::Error naming the run and the available columns when a run lacks the column.
 void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
-               const std::string& path);
+               const std::string& path, const std::vector<std::pair<std::string, double>>& levels = {});
 
 // Every activation of activation_names() over x in [-6, 6], one small panel each: the function solid,
 // its derivative (from the activation's backward with dy = 1) dashed. Softmax is drawn as the first
