@@ -116,6 +116,15 @@ TEST(Cli, BadInputGetsOneClearLine) {
   fs::remove_all(dir);
 }
 
+TEST(Cli, DownloadOfAnotherDatasetSaysWhereItIsOrHowToGetIt) {
+  auto r = run_nnlab("data download fashion-mnist");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  const bool present = r.output.find("fashion-mnist is already present in /") != std::string::npos;
+  const bool hint = r.output.find("apt install dataset-fashion-mnist") != std::string::npos;
+  EXPECT_TRUE(present || hint) << r.output;
+  EXPECT_EQ(count_lines(r.output), 1) << r.output;
+}
+
 TEST(Cli, GradcheckPassesForTheCourseNetworks) {
   for (const char* e : {"xor", "fashion-small"}) {
     auto r = run_nnlab(std::string("gradcheck ") + e + " --per-tensor 10");

@@ -217,6 +217,7 @@ std::string default_dir(const std::string& name) {
 void download(const std::string& name, std::string dir) {
   if (name != "mnist") {
     const DatasetInfo info = find_dataset(name);  // throws for an unknown name
+    if (info.present) throw Error("nnlab downloads only mnist; " + name + " is already present in " + info.found_in);
     throw Error("nnlab downloads only mnist; to get " + name + ", " + info.hint +
                 (name == "sign-mnist" ? " (https://www.kaggle.com/datasets/datamunge/sign-language-mnist, which "
                                         "needs a Kaggle account)"
