@@ -26,12 +26,7 @@
 namespace fs = std::filesystem;
 using namespace nnlab;
 
-using nnlab::testing::contains;
-using nnlab::testing::expect_same_gather;
-using nnlab::testing::random_dataset;
-using nnlab::testing::error_of;
-using nnlab::testing::read_bytes;
-using nnlab::testing::write_file;
+using namespace nnlab::testing;  // error_of, contains, write_file, random_dataset, ...
 
 namespace {
 
