@@ -17,51 +17,22 @@ class BinaryCrossentropy final : public Loss {
 
   // pred, target, grad: (batch, out); pred holds probabilities.
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    check_same_shape(name_, pred, target);
-    check_finite(name_, target);
-    const int64_t n = pred.size();  // the mean over features then batch is the mean over all n
-    const double scale = 1.0 / static_cast<double>(n);
-    constexpr float lo = kEpsilon, hi = 1.0f - kEpsilon;  // clipped in float32, as Keras
-    float* g = nullptr;
-    if (grad) {
-      grad->resize(pred.shape());
-      g = grad->data();
-    }
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double p = std::clamp(pred[i], lo, hi);
-      const double t = target[i];
-      sum -= t * std::log(p) + (1.0 - t) * std::log(1.0 - p);
-      if (!g) continue;
-      const bool clipped = pred[i] < lo || pred[i] > hi;  // the clip passes no gradient where it bites
-      g[i] = clipped ? 0.0f : static_cast<float>((-t / p + (1.0 - t) / (1.0 - p)) * scale);
-    }
-    return sum * scale;
+    constexpr double lo = kEpsilon, hi = 1.0f - kEpsilon;  // clipped in float32, as Keras
+    return mean_elementwise_loss(name_, pred, target, grad, [=](double y, double t) {
+      const double p = std::clamp(y, lo, hi);
+      const bool clipped = y < lo || y > hi;  // the clip passes no gradient where it bites
+      return std::pair{-(t * std::log(p) + (1.0 - t) * std::log(1.0 - p)),
+                       clipped ? 0.0 : -t / p + (1.0 - t) / (1.0 - p)};
+    });
   }
 
   // logits, target, grad: (batch, out); grad is dLoss/dlogits = (sigmoid(z) - t) / n.
   double compute_fused(const Tensor& logits, const Tensor& target, Tensor* grad) const override {
-    check_same_shape(name_, logits, target);
-    check_finite(name_, target);
-    const int64_t n = logits.size();
-    const double scale = 1.0 / static_cast<double>(n);
-    float* g = nullptr;
-    if (grad) {
-      grad->resize(logits.shape());
-      g = grad->data();
-    }
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      const double z = logits[i];
-      const double t = target[i];
-      const double e = std::exp(-std::fabs(z));  // in (0, 1]: never overflows
-      sum += std::max(z, 0.0) - z * t + std::log1p(e);
-      if (g) {
-        const double s = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);  // sigmoid(z)
-        g[i] = static_cast<float>((s - t) * scale);
-      }
-    }
-    return sum * scale;
+    return mean_elementwise_loss(name_, logits, target, grad, [](double z, double t) {
+      const double e = std::exp(-std::fabs(z));                         // in (0, 1]: never overflows
+      const double s = z >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);  // sigmoid(z)
+      return std::pair{std::max(z, 0.0) - z * t + std::log1p(e), s - t};
+    });
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "nnlab/error.hpp"
 #include "nnlab/tensor.hpp"
@@ -47,11 +48,12 @@ inline int64_t class_index(const std::string& loss, const Tensor& target, int64_
   return static_cast<int64_t>(v);
 }
 
-// The mean over every element of value(d), d = pred - target, with the gradient slope(d) / n: the
-// shared loop of mse and mae (for them the mean over features then batch is the mean over all n).
-template <class Value, class Slope>
-double mean_elementwise_loss(const std::string& name, const Tensor& pred, const Tensor& target, Tensor* grad,
-                             Value value, Slope slope) {
+// The mean over every element of a per-element loss, and its gradient: f(y, t) returns the loss of
+// one output y against its target t and dloss/dy, and the gradient is that slope / n. The shared
+// loop of mse, mae and binary_crossentropy (whose mean over features then batch is the mean over all
+// n elements); y is a prediction, or a logit for a loss fused with its output activation.
+template <class F>
+double mean_elementwise_loss(const std::string& name, const Tensor& pred, const Tensor& target, Tensor* grad, F f) {
   check_same_shape(name, pred, target);
   check_finite(name, target);
   const int64_t n = pred.size();
@@ -63,9 +65,9 @@ double mean_elementwise_loss(const std::string& name, const Tensor& pred, const 
   }
   double sum = 0.0;
   for (int64_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(pred[i]) - target[i];
-    sum += value(d);
-    if (g) g[i] = static_cast<float>(slope(d) * scale);
+    const auto [value, slope] = f(static_cast<double>(pred[i]), static_cast<double>(target[i]));
+    sum += value;
+    if (g) g[i] = static_cast<float>(slope * scale);
   }
   return sum * scale;
 }

@@ -14,8 +14,10 @@ class MeanAbsoluteError final : public Loss {
 
   // pred, target, grad: (batch, out)
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    return mean_elementwise_loss(
-        name_, pred, target, grad, [](double d) { return std::fabs(d); }, [](double d) { return d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0); });
+    return mean_elementwise_loss(name_, pred, target, grad, [](double y, double t) {
+      const double d = y - t;
+      return std::pair{std::fabs(d), d > 0.0 ? 1.0 : (d < 0.0 ? -1.0 : 0.0)};
+    });
   }
 
  private:

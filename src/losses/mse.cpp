@@ -13,8 +13,10 @@ class MeanSquaredError final : public Loss {
 
   // pred, target, grad: (batch, out)
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {
-    return mean_elementwise_loss(
-        name_, pred, target, grad, [](double d) { return d * d; }, [](double d) { return 2.0 * d; });
+    return mean_elementwise_loss(name_, pred, target, grad, [](double y, double t) {
+      const double d = y - t;
+      return std::pair{d * d, 2.0 * d};
+    });
   }
 
  private:
