@@ -56,25 +56,15 @@ struct StepDecayOptions {
 };
 std::unique_ptr<Schedule> make_step_decay(const StepDecayOptions& options);
 
-// Keras ExponentialDecay, per step: base_lr * decay_rate^(step / decay_steps); with staircase the
-// exponent is floor(step / decay_steps).
-struct ExponentialDecayOptions {
+// Keras ExponentialDecay and InverseTimeDecay, per step, from p = step / decay_steps (floored with
+// staircase): base_lr * decay_rate^p, and base_lr / (1 + decay_rate * p).
+struct TimeDecayOptions {
   int64_t decay_steps = 0;  // > 0 (required)
-  double decay_rate = 0;    // > 0 (required)
+  double decay_rate = 0;    // required: > 0 for the exponential, >= 0 for inverse time
   bool staircase = false;
-  void validate() const;
 };
-std::unique_ptr<Schedule> make_exponential_decay(const ExponentialDecayOptions& options);
-
-// Keras InverseTimeDecay, per step: base_lr / (1 + decay_rate * step / decay_steps); with staircase
-// step / decay_steps is floored.
-struct InverseTimeDecayOptions {
-  int64_t decay_steps = 0;  // > 0 (required)
-  double decay_rate = 0;    // >= 0 (required)
-  bool staircase = false;
-  void validate() const;
-};
-std::unique_ptr<Schedule> make_inverse_time_decay(const InverseTimeDecayOptions& options);
+std::unique_ptr<Schedule> make_exponential_decay(const TimeDecayOptions& options);
+std::unique_ptr<Schedule> make_inverse_time_decay(const TimeDecayOptions& options);
 
 // Keras CosineDecay, per step. Without warmup_target: base_lr * ((1 - alpha) * 0.5 * (1 + cos(pi *
 // min(step, decay_steps) / decay_steps)) + alpha). With warmup_target: a linear rise from base_lr to

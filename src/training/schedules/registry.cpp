@@ -11,6 +11,14 @@ namespace {
 
 using Factory = std::function<std::unique_ptr<Schedule>(ConfigReader&)>;
 
+TimeDecayOptions time_decay_options(ConfigReader& c) {
+  TimeDecayOptions o;
+  o.decay_steps = c.require<int64_t>("decay_steps");
+  o.decay_rate = c.require<double>("decay_rate");
+  o.staircase = c.get<bool>("staircase", o.staircase);
+  return o;
+}
+
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> f{
       {"constant", [](ConfigReader&) { return make_constant_schedule(); }},
@@ -21,22 +29,8 @@ const std::map<std::string, Factory>& factories() {
          o.every = c.get<int>("every", o.every);
          return make_step_decay(o);
        }},
-      {"exponential",
-       [](ConfigReader& c) {
-         ExponentialDecayOptions o;
-         o.decay_steps = c.require<int64_t>("decay_steps");
-         o.decay_rate = c.require<double>("decay_rate");
-         o.staircase = c.get<bool>("staircase", o.staircase);
-         return make_exponential_decay(o);
-       }},
-      {"inverse_time",
-       [](ConfigReader& c) {
-         InverseTimeDecayOptions o;
-         o.decay_steps = c.require<int64_t>("decay_steps");
-         o.decay_rate = c.require<double>("decay_rate");
-         o.staircase = c.get<bool>("staircase", o.staircase);
-         return make_inverse_time_decay(o);
-       }},
+      {"exponential", [](ConfigReader& c) { return make_exponential_decay(time_decay_options(c)); }},
+      {"inverse_time", [](ConfigReader& c) { return make_inverse_time_decay(time_decay_options(c)); }},
       {"cosine",
        [](ConfigReader& c) {
          CosineDecayOptions o;
