@@ -7,6 +7,7 @@
 // Epochs and steps are counted from 0; step is the global optimizer step (TrainState::iteration), so
 // resuming a run continues the schedule where it stopped.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,9 +38,14 @@ class Schedule {
   void validate(int epochs, int64_t steps_per_epoch, float base_lr = 0.001f) const;
 };
 
-// Throws nnlab::Error "<who> gives <value> at epoch E (step S); a learning rate must be finite and >= 0"
-// unless value is finite and >= 0. Shared by Schedule::validate and the scheduling callbacks.
-void check_rate(double value, const std::string& who, int epoch, int64_t step);
+// Throws nnlab::Error "<who()> gives <value> at epoch E (step S); a learning rate must be finite and
+// >= 0" unless value is finite and >= 0. who is called only then (the callbacks check every step).
+// Shared by Schedule::validate and the scheduling callbacks.
+[[noreturn]] void throw_bad_rate(double value, const std::string& who, int epoch, int64_t step);
+template <class Who>
+void check_rate(double value, const Who& who, int epoch, int64_t step) {
+  if (!(std::isfinite(value) && value >= 0)) throw_bad_rate(value, who(), epoch, step);
+}
 
 // ---- The schedules. Each options struct checks itself once (validate() is called by its make_*)
 // and names the bad value in the error. ----

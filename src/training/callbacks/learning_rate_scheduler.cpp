@@ -22,7 +22,7 @@ void LearningRateScheduler::on_train_begin(TrainState& s) {
   if (!schedule_) return;
   // Walk the run's chain lr -> rate(epoch, step, lr) once, so a bad rate stops training before it starts.
   schedule_->bind_run(s.epochs, s.steps_per_epoch);
-  const std::string who = "LearningRateScheduler(" + schedule_->describe() + ")";
+  const auto who = [this] { return "LearningRateScheduler(" + schedule_->describe() + ")"; };
   float lr = s.optimizer->learning_rate;
   for (int e = s.initial_epoch; e < s.epochs; ++e) {
     const int64_t step = s.iteration + (e - s.initial_epoch) * s.steps_per_epoch;
@@ -34,8 +34,13 @@ void LearningRateScheduler::on_train_begin(TrainState& s) {
 void LearningRateScheduler::on_epoch_begin(int epoch, TrainState& s) {
   const float lr = s.optimizer->learning_rate;
   const float next = fn_ ? fn_(epoch, lr) : schedule_->rate(epoch, s.iteration, lr);
-  check_rate(next, fn_ ? "LearningRateScheduler's schedule" : "LearningRateScheduler(" + schedule_->describe() + ")",
-             epoch, s.iteration);
+  check_rate(
+      next,
+      [this] {
+        return fn_ ? std::string("LearningRateScheduler's schedule")
+                   : "LearningRateScheduler(" + schedule_->describe() + ")";
+      },
+      epoch, s.iteration);
   s.optimizer->learning_rate = next;
   if (verbose_ > 0) std::printf("Epoch %d: LearningRateScheduler setting learning rate to %g.\n", epoch + 1, next);
 }

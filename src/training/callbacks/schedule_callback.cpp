@@ -52,7 +52,7 @@ void ScheduleCallback::apply(TrainState& s) {
   // Another callback changed the rate since we set it: scale the base by the same factor.
   if (last_set_ && lr != *last_set_ && *last_set_ > 0) base_ *= lr / *last_set_;
   const float next = schedule_->rate(epoch_, s.iteration, base_);
-  check_rate(next, schedule_->describe(), epoch_, s.iteration);
+  check_rate(next, [this] { return schedule_->describe(); }, epoch_, s.iteration);
   lr = next;
   last_set_ = next;
 }

@@ -25,8 +25,10 @@ class CosineDecay final : public Schedule {
   explicit CosineDecay(const CosineDecayOptions& o) : o_(o), decay_steps_(o.decay_steps) {}
 
   float rate(int, int64_t step, float base_lr) const override {
-    check(decay_steps_ > 0, describe() + ": decay_steps is 0 (the rest of the run) but the run's length is not "
-                                         "known; drive it with ScheduleCallback or set decay_steps");
+    if (decay_steps_ <= 0) {  // the message only when it fails: rate() runs every step
+      throw Error(describe() + ": decay_steps is 0 (the rest of the run) but the run's length is not known; drive "
+                               "it with ScheduleCallback or set decay_steps");
+    }
     const double d = static_cast<double>(decay_steps_);
     if (!o_.warmup_target) return static_cast<float>(decay(std::min<double>(static_cast<double>(step), d), base_lr));
     const double w = static_cast<double>(o_.warmup_steps);

@@ -5,6 +5,8 @@
 //                 total - 1 (-> minimum)
 // Inside a phase from a to b at fraction p: cos: b + (a - b) / 2 * (1 + cos(pi * p)); linear: a + (b - a) * p.
 // Steps past the end keep the final rate (PyTorch raises there).
+#include <array>
+
 #include "common.hpp"
 
 namespace nnlab {
@@ -31,24 +33,27 @@ class OneCycle final : public Schedule {
   explicit OneCycle(const OneCycleOptions& o) : o_(o), total_(o.total_steps) {}
 
   float rate(int, int64_t step, float base_lr) const override {
-    check(total_ > 0, describe() + ": total_steps is 0 (the whole run) but the run's length is not known; drive "
-                                   "it with ScheduleCallback or set total_steps");
+    if (total_ <= 0) {  // the message only when it fails: rate() runs every step
+      throw Error(describe() + ": total_steps is 0 (the whole run) but the run's length is not known; drive it "
+                               "with ScheduleCallback or set total_steps");
+    }
     const double max_lr = o_.max_lr > 0 ? o_.max_lr : static_cast<double>(base_lr);
     const double initial = max_lr / o_.div_factor, minimum = initial / o_.final_div_factor;
     const double total = static_cast<double>(total_), up_end = o_.pct_start * total - 1.0;
     struct Phase {
       double end_step, from, to;
     };
-    const std::vector<Phase> phases =
-        o_.three_phase ? std::vector<Phase>{{up_end, initial, max_lr},
-                                            {2.0 * o_.pct_start * total - 2.0, max_lr, initial},
-                                            {total - 1.0, initial, minimum}}
-                       : std::vector<Phase>{{up_end, initial, max_lr}, {total - 1.0, max_lr, minimum}};
+    const std::array<Phase, 3> phases =
+        o_.three_phase ? std::array<Phase, 3>{{{up_end, initial, max_lr},
+                                               {2.0 * o_.pct_start * total - 2.0, max_lr, initial},
+                                               {total - 1.0, initial, minimum}}}
+                       : std::array<Phase, 3>{{{up_end, initial, max_lr}, {total - 1.0, max_lr, minimum}}};
+    const size_t count = o_.three_phase ? 3 : 2;
     const double s = static_cast<double>(std::min(step, total_ - 1));
     double start_step = 0;
-    for (size_t i = 0; i < phases.size(); ++i) {
+    for (size_t i = 0; i < count; ++i) {
       const Phase& ph = phases[i];
-      if (s <= ph.end_step || i + 1 == phases.size()) {
+      if (s <= ph.end_step || i + 1 == count) {
         const double span = ph.end_step - start_step;
         const double p = span > 0 ? (s - start_step) / span : 0.0;  // a phase of no length: its start
         return static_cast<float>(anneal(ph.from, ph.to, p));

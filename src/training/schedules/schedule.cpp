@@ -6,8 +6,7 @@
 
 namespace nnlab {
 
-void check_rate(double value, const std::string& who, int epoch, int64_t step) {
-  if (std::isfinite(value) && value >= 0) return;
+void throw_bad_rate(double value, const std::string& who, int epoch, int64_t step) {
   std::string shown = std::isnan(value) ? "nan" : std::isinf(value) ? (value > 0 ? "inf" : "-inf") : schedules::show(value);
   throw Error(who + " gives " + shown + " at epoch " + std::to_string(epoch) + " (step " + std::to_string(step) +
               "); a learning rate must be finite and >= 0");
@@ -16,7 +15,8 @@ void check_rate(double value, const std::string& who, int epoch, int64_t step) {
 void Schedule::validate(int epochs, int64_t steps_per_epoch, float base_lr) const {
   check(epochs >= 1, describe() + ": validate needs epochs >= 1, got " + std::to_string(epochs));
   check(steps_per_epoch >= 1, describe() + ": validate needs steps_per_epoch >= 1, got " + std::to_string(steps_per_epoch));
-  const std::string who = describe();
+  const std::string name = describe();
+  const auto who = [&] { return name; };
   if (!per_step()) {
     for (int e = 0; e < epochs; ++e) check_rate(rate(e, e * steps_per_epoch, base_lr), who, e, e * steps_per_epoch);
     return;
