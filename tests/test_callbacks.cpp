@@ -14,23 +14,15 @@
 #include "nnlab/nnlab.hpp"
 #include "nnlab/training/callbacks.hpp"
 #include "nnlab/training/schedules.hpp"
+#include "test_util.hpp"
 
 using namespace nnlab;
+using nnlab::testing::contains;
+using nnlab::testing::error_of;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);
@@ -190,12 +182,12 @@ TEST(ReduceLROnPlateau, MissingMonitorWarnsOnceAndDoesNothing) {
   ReduceLROnPlateau cb({.patience = 0});
   Harness h;
   cb.on_train_begin(h.state);
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   for (int e = 0; e < 3; ++e) {
     Logs logs{{"loss", 1.0}};
     cb.on_epoch_end(e, logs, h.state);
   }
-  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(h.lr(), 1.0f);
   EXPECT_TRUE(contains(err, "`val_loss` which is not available") && contains(err, "loss")) << err;
   EXPECT_EQ(err.find("warning"), err.rfind("warning")) << "warned more than once: " << err;
@@ -303,9 +295,9 @@ TEST(EarlyStopping, RestoresEvenWithoutStoppingAsKeras3) {
 
 TEST(EarlyStopping, MissingMonitorWarnsAndNeverStops) {
   EarlyStopping cb;
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   EXPECT_EQ(run_early(cb, "loss", {1.0, 2.0, 3.0}), 3);
-  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(contains(err, "Early stopping conditioned on metric `val_loss`")) << err;
 }
 
@@ -465,10 +457,10 @@ TEST(ModelCheckpoint, MissingMonitorWarnsAndSaves) {
   Model m = tiny_model();
   Harness h(&m);
   ModelCheckpoint cb(dir + "/m.safetensors", {.save_best_only = true});
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   Logs logs{{"loss", 1.0}};
   cb.on_epoch_end(0, logs, h.state);
-  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(contains(err, "Can save best model only with val_loss available")) << err;
   EXPECT_TRUE(fs::exists(dir + "/m.safetensors"));
 }

@@ -10,9 +10,11 @@
 
 #include "nnlab/error.hpp"
 #include "nnlab/optimizers/optimizer.hpp"
+#include "test_util.hpp"
 
 using nlohmann::json;
 using nnlab::make_optimizer;
+using nnlab::testing::error_of;
 
 namespace {
 
@@ -110,16 +112,6 @@ void expect_matches(const std::string& name, const json& options, Reference ref,
     }
   }
   EXPECT_EQ(opt->iterations, steps);
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nnlab::Error& e) {
-    return e.what();
-  }
-  return "(no nnlab::Error thrown)";
 }
 
 }  // namespace

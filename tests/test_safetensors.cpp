@@ -19,6 +19,8 @@ using nlohmann::json;
 using nnlab::SafetensorsFile;
 using nnlab::Tensor;
 
+using nnlab::testing::error_of;
+
 namespace {
 
 class Safetensors : public nnlab::testing::TempDirTest {
@@ -52,16 +54,6 @@ void write_raw(const std::string& path, const std::string& header, const std::st
                int64_t header_len = -1) {
   std::ofstream out(path, std::ios::binary);
   out << u64_le(header_len < 0 ? header.size() : static_cast<uint64_t>(header_len)) << header << data;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nnlab::Error& e) {
-    return e.what();
-  }
-  return "(no nnlab::Error thrown)";
 }
 
 SafetensorsFile sample() {

@@ -13,8 +13,11 @@
 
 #include "nnlab/error.hpp"
 #include "nnlab/training/schedules.hpp"
+#include "test_util.hpp"
 
 using namespace nnlab;
+using nnlab::testing::contains;
+using nnlab::testing::error_of;
 using nlohmann::json;
 
 namespace {
@@ -34,17 +37,6 @@ void expect_rates(const std::vector<double>& got, const std::vector<double>& wan
     EXPECT_NEAR(got[i], want[i], 1e-6 * std::abs(want[i]) + 1e-9) << what << " at " << i;
   }
 }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
 
