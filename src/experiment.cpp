@@ -214,6 +214,18 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   return e;
 }
 
+namespace {
+// A callback built from the options read through c; a refusal is reported at c's table.
+template <class T, class Options>
+std::unique_ptr<Callback> construct_at(const ConfigReader& c, const Options& o) {
+  try {
+    return std::make_unique<T>(o);
+  } catch (const Error& err) {
+    throw Error(c.where() + ": " + err.what());
+  }
+}
+}  // namespace
+
 std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
   std::vector<std::unique_ptr<Callback>> out;
   if (!e.schedule.is_null()) {
@@ -232,11 +244,7 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
     o.min_lr = c.get<double>("min_lr", o.min_lr);
     o.verbose = c.get<int>("verbose", 1);
     c.finish();
-    try {
-      out.push_back(std::make_unique<ReduceLROnPlateau>(o));
-    } catch (const Error& err) {
-      throw Error(c.where() + ": " + err.what());
-    }
+    out.push_back(construct_at<ReduceLROnPlateau>(c, o));
   }
   if (!e.early_stopping.is_null()) {
     ConfigReader c(e.early_stopping, e.source + " [early_stopping]");
@@ -250,11 +258,7 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
     o.start_from_epoch = c.get<int>("start_from_epoch", o.start_from_epoch);
     o.verbose = c.get<int>("verbose", 1);
     c.finish();
-    try {
-      out.push_back(std::make_unique<EarlyStopping>(o));
-    } catch (const Error& err) {
-      throw Error(c.where() + ": " + err.what());
-    }
+    out.push_back(construct_at<EarlyStopping>(c, o));
   }
   return out;
 }
