@@ -10,10 +10,13 @@
 #include "cli_runner.hpp"
 #include "nnlab/nnlab.hpp"
 #include "nnlab/report/plot.hpp"
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 namespace plot = nnlab::plot;
 using nnlab::testing::run_nnlab;
+
+using nnlab::testing::crafted_history;
 
 namespace {
 
@@ -137,22 +140,6 @@ std::map<std::string, double> x_tick_positions(const std::string& svg) {
   for (auto it = std::sregex_iterator(part.begin(), part.end(), re); it != std::sregex_iterator(); ++it)
     out[(*it)[2]] = std::stod((*it)[1]);
   return out;
-}
-
-nnlab::History crafted_history(const std::vector<double>& loss, const std::vector<double>& val_loss,
-                               const std::vector<double>& acc = {}, const std::vector<double>& val_acc = {},
-                               const std::vector<double>& lr = {}) {
-  nnlab::History h;
-  for (size_t i = 0; i < loss.size(); ++i) {
-    nnlab::Logs l{{"loss", loss[i]}};
-    if (i < val_loss.size()) l["val_loss"] = val_loss[i];
-    if (i < acc.size()) l["accuracy"] = acc[i];
-    if (i < val_acc.size()) l["val_accuracy"] = val_acc[i];
-    if (i < lr.size()) l["lr"] = lr[i];
-    h.epochs.push_back(static_cast<int>(i));
-    h.logs.push_back(l);
-  }
-  return h;
 }
 
 fs::path fresh_dir(const std::string& name) {

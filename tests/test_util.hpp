@@ -10,9 +10,11 @@
 #include <random>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "nnlab/data/dataset.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/training/history.hpp"
 
 namespace nnlab::testing {
 
@@ -71,6 +73,24 @@ inline void expect_same_gather(const Dataset& a, const Dataset& b, std::span<con
   ASSERT_EQ(ya.shape(), yb.shape());
   for (int64_t i = 0; i < xa.size(); ++i) ASSERT_EQ(xa[i], xb[i]) << i;
   for (int64_t i = 0; i < ya.size(); ++i) ASSERT_EQ(ya[i], yb[i]) << i;
+}
+
+// A history of epochs 0, 1, ...: loss per epoch, and val_loss, accuracy, val_accuracy and lr for as
+// many of the first epochs as they have values.
+inline History crafted_history(const std::vector<double>& loss, const std::vector<double>& val_loss,
+                               const std::vector<double>& acc = {}, const std::vector<double>& val_acc = {},
+                               const std::vector<double>& lr = {}) {
+  History h;
+  for (size_t i = 0; i < loss.size(); ++i) {
+    Logs l{{"loss", loss[i]}};
+    if (i < val_loss.size()) l["val_loss"] = val_loss[i];
+    if (i < acc.size()) l["accuracy"] = acc[i];
+    if (i < val_acc.size()) l["val_accuracy"] = val_acc[i];
+    if (i < lr.size()) l["lr"] = lr[i];
+    h.epochs.push_back(static_cast<int>(i));
+    h.logs.push_back(l);
+  }
+  return h;
 }
 
 // A fixture with a fresh folder per test and process (ctest runs tests as parallel processes):
