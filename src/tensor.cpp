@@ -36,9 +36,20 @@ void Tensor::resize(const Shape& shape) {
   data_.resize(static_cast<size_t>(shape_size(shape_)));
 }
 
-void Tensor::resize_rows(int64_t rows, const Tensor& like) {
-  shape_ = like.shape_;  // copy-assignment reuses this shape's storage
-  if (!shape_.empty()) shape_[0] = rows;
+void Tensor::resize(int64_t rows, int64_t cols) {
+  if (shape_.size() == 2) {
+    shape_[0] = rows;
+    shape_[1] = cols;
+  } else {
+    shape_ = {rows, cols};
+  }
+  data_.resize(static_cast<size_t>(shape_size(shape_)));
+}
+
+void Tensor::resize_rows(int64_t rows, std::span<const int64_t> row_shape) {
+  shape_.resize(row_shape.size() + 1);  // keeps the storage when the rank is the same
+  shape_[0] = rows;
+  std::copy(row_shape.begin(), row_shape.end(), shape_.begin() + 1);
   data_.resize(static_cast<size_t>(shape_size(shape_)));
 }
 

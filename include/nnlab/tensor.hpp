@@ -20,9 +20,12 @@ class Tensor {
   Tensor(Shape shape, std::vector<float> values);  // values.size() must equal the shape's size
 
   void resize(const Shape& shape);  // contents are unspecified afterwards
-  // Resizes to `rows` rows of `like`'s row shape: (rows, like.shape()[1:]). Allocates nothing once
-  // the tensor has held that many values (a batch buffer resized every step).
-  void resize_rows(int64_t rows, const Tensor& like);
+  // Resizes to (rows, cols) without building a Shape: no allocation for a batch buffer resized to
+  // the same size every step.
+  void resize(int64_t rows, int64_t cols);
+  // Resizes to (rows, row_shape...). Allocates nothing once the tensor has held that many values
+  // with that many dimensions (a batch buffer resized every step).
+  void resize_rows(int64_t rows, std::span<const int64_t> row_shape);
   void fill(float v);
 
   const Shape& shape() const { return shape_; }

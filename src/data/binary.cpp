@@ -484,13 +484,13 @@ void MappedDataset::read_rows(std::span<const int64_t> indices, float* xd, float
 
 void MappedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const {
   const int64_t m = static_cast<int64_t>(indices.size());
-  for (int64_t s : indices)
-    check(s >= 0 && s < n_, path_ + ": sample index " + std::to_string(s) + " is not in [0, " + std::to_string(n_) +
-                                ")");
-  Shape xs{m};
-  xs.insert(xs.end(), sample_shape_.begin(), sample_shape_.end());
-  x.resize(xs);
-  y.resize({m, target_width_});
+  for (int64_t s : indices) {
+    if (s < 0 || s >= n_) {  // the message only when it fails: this runs for every sample
+      throw Error(path_ + ": sample index " + std::to_string(s) + " is not in [0, " + std::to_string(n_) + ")");
+    }
+  }
+  x.resize_rows(m, sample_shape_);
+  y.resize(m, target_width_);
   float* xd = x.data();
   float* yd = y.data();
   const int64_t f = features_, tw = target_width_;

@@ -27,8 +27,8 @@ Shape InMemoryDataset::sample_shape() const {
 
 void InMemoryDataset::gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const {
   const int64_t n = static_cast<int64_t>(indices.size());
-  x.resize_rows(n, x_);
-  y.resize_rows(n, y_);
+  x.resize_rows(n, std::span(x_.shape()).subspan(1));
+  y.resize_rows(n, std::span(y_.shape()).subspan(1));
   const int64_t xc = x_.cols(), yc = y_.cols();
   for (int64_t i = 0; i < n; ++i) {
     const int64_t s = indices[static_cast<size_t>(i)];

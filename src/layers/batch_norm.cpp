@@ -41,8 +41,10 @@ void BatchNorm::init_params(Rng&) {
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   const int64_t n = x.rows(), f = features_;
-  check(x.cols() == f, "batch_norm '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
-                           std::to_string(f));
+  if (x.cols() != f) {  // the message only when it fails: this runs every batch
+    throw Error("batch_norm '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
+                std::to_string(f));
+  }
   y.resize(x.shape());
   const float* xd = x.data();
   float* yd = y.data();
@@ -62,11 +64,11 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   sum2_.assign(static_cast<size_t>(f), 0.0);
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < f; ++c) sum_[static_cast<size_t>(c)] += xd[r * f + c];
-  std::vector<float> mean(static_cast<size_t>(f));
-  for (int64_t c = 0; c < f; ++c) mean[static_cast<size_t>(c)] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
+  mean_.resize(static_cast<size_t>(f));
+  for (int64_t c = 0; c < f; ++c) mean_[static_cast<size_t>(c)] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < f; ++c) {
-      const double d = xd[r * f + c] - mean[static_cast<size_t>(c)];
+      const double d = xd[r * f + c] - mean_[static_cast<size_t>(c)];
       sum2_[static_cast<size_t>(c)] += d * d;
     }
   xhat_.resize(x.shape());
@@ -75,13 +77,13 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
     inv_std_[static_cast<size_t>(c)] = 1.0f / std::sqrt(var + epsilon_);
     float& mm = moving_mean_.value[static_cast<size_t>(c)];
     float& mv = moving_var_.value[static_cast<size_t>(c)];
-    mm = momentum_ * mm + (1.0f - momentum_) * mean[static_cast<size_t>(c)];
+    mm = momentum_ * mm + (1.0f - momentum_) * mean_[static_cast<size_t>(c)];
     mv = momentum_ * mv + (1.0f - momentum_) * var;
   }
   float* xh = xhat_.data();
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < f; ++c) {
-      xh[r * f + c] = (xd[r * f + c] - mean[static_cast<size_t>(c)]) * inv_std_[static_cast<size_t>(c)];
+      xh[r * f + c] = (xd[r * f + c] - mean_[static_cast<size_t>(c)]) * inv_std_[static_cast<size_t>(c)];
       yd[r * f + c] = g[c] * xh[r * f + c] + b[c];
     }
 }

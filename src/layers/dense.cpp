@@ -76,12 +76,6 @@ void Dense::init_params(Rng& rng) {
   for (float& v : b_.value) v = 0;
 }
 
-// Resizes t to (rows, cols) only when its shape differs, so a steady batch size builds no Shape.
-static void ensure_shape(Tensor& t, int64_t rows, int64_t cols) {
-  const Shape& s = t.shape();
-  if (s.size() != 2 || s[0] != rows || s[1] != cols) t.resize({rows, cols});
-}
-
 void Dense::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
   const int64_t n = x.rows();
   if (x.cols() != in_) {
@@ -93,11 +87,11 @@ void Dense::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
   // relu and linear: one product straight into y, then bias and relu in one pass over it.
   // Other activations keep the pre-activation z for their backward.
   Tensor& z = act_ && !relu_ ? z_ : y;
-  ensure_shape(z, n, u);
+  z.resize(n, u);
   kernels::gemm(false, false, n, u, in_, 1.0f, x.data(), w_.value.data(), 0.0f, z.data());
   kernels::bias_activation(z.data(), b, n, u, relu_);
   if (act_ && !relu_) {
-    ensure_shape(y, n, u);
+    y.resize(n, u);
     act_->forward(z.data(), y.data(), n, u);
   }
 }
@@ -107,7 +101,7 @@ void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor*
   float* db = opt_.use_bias ? b_.grad.data() : nullptr;
   const Tensor* dz = &dy;
   if (act_ && !dy_is_preactivation) {
-    ensure_shape(dz_, n, u);
+    dz_.resize(n, u);
     if (relu_) {
       // dz = dy * (y > 0) and the bias gradient in one pass.
       kernels::relu_backward_bias_grad(dy.data(), y.data(), dz_.data(), db, n, u, true);
@@ -121,7 +115,7 @@ void Dense::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor*
   // dW (in, units) = x^T (in, n) * dz (n, units)
   kernels::weight_gradient(n, in_, u, x.data(), dz->data(), w_.grad.data(), xt_);
   if (dx) {
-    ensure_shape(*dx, n, in_);
+    dx->resize(n, in_);
     // dx (n, in) = dz (n, units) * W^T (units, in)
     kernels::gemm(false, true, n, in_, u, 1.0f, dz->data(), w_.value.data(), 0.0f, dx->data());
   }

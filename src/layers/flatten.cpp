@@ -6,7 +6,7 @@
 namespace nnlab {
 
 void Flatten::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
-  y.resize({x.rows(), x.cols()});
+  y.resize(x.rows(), x.cols());
   std::memcpy(y.data(), x.data(), sizeof(float) * static_cast<size_t>(x.size()));
 }
 

@@ -37,12 +37,14 @@ void Maxout::init_params(Rng& rng) {
 
 void Maxout::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
   const int64_t n = x.rows(), m = units_ * pieces_;
-  check(x.cols() == in_, "maxout '" + name + "': input has " + std::to_string(x.cols()) +
-                             " features, expected " + std::to_string(in_));
-  z_.resize({n, m});
+  if (x.cols() != in_) {  // the message only when it fails: this runs every batch
+    throw Error("maxout '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
+                std::to_string(in_));
+  }
+  z_.resize(n, m);
   for (int64_t r = 0; r < n; ++r) std::memcpy(z_.data() + r * m, b_.value.data(), sizeof(float) * m);
   kernels::gemm(false, false, n, m, in_, 1.0f, x.data(), w_.value.data(), 1.0f, z_.data());
-  y.resize({n, units_});
+  y.resize(n, units_);
   arg_.resize(static_cast<size_t>(n * units_));
   for (int64_t r = 0; r < n; ++r) {
     for (int64_t u = 0; u < units_; ++u) {
@@ -58,7 +60,7 @@ void Maxout::forward(const Tensor& x, Tensor& y, Mode, Rng&) {
 
 void Maxout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
   const int64_t n = x.rows(), m = units_ * pieces_;
-  dz_.resize({n, m});
+  dz_.resize(n, m);
   dz_.fill(0.0f);
   for (int64_t i = 0; i < n * units_; ++i) dz_.data()[i * pieces_ + arg_[static_cast<size_t>(i)]] = dy.data()[i];
   kernels::gemm(true, false, in_, m, n, 1.0f, x.data(), dz_.data(), 0.0f, w_.grad.data());

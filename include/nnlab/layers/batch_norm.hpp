@@ -26,6 +26,7 @@ class BatchNorm : public Layer {
   ParamView gamma_, beta_, moving_mean_, moving_var_;
   Tensor xhat_;                       // (batch, features), last training pass
   std::vector<float> inv_std_;        // (features)
+  std::vector<float> mean_;           // (features) the batch mean, scratch
   std::vector<double> sum_, sum2_;    // (features) scratch
   bool last_train_ = false;
 };
