@@ -88,12 +88,9 @@ ImageAugmenter& ImageAugmenter::add(std::shared_ptr<const Augmentation> augmenta
 
 void ImageAugmenter::apply(ImageView image, Rng& rng, AugmentScratch& scratch) const {
   if (!geometric_.empty()) {
-    GeometryDraw g;
-    g.height = image.height;
-    g.width = image.width;
-    g.scratch = &scratch;
-    for (const auto& a : geometric_) a->draw(g, rng);
-    apply_geometry(image, g.params, fill_, g.has_field ? scratch.field.data() : nullptr, scratch.source);
+    augment::draw_and_resample(image, fill_, scratch, rng, [this](GeometryDraw& g, Rng& r) {
+      for (const auto& a : geometric_) a->draw(g, r);
+    });
   }
   for (const auto& a : pixelwise_) a->apply(image, rng);
 }

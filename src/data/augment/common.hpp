@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 
+#include "nnlab/data/augment.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/random.hpp"
 
@@ -27,6 +28,18 @@ inline void require(bool ok, const std::string& key, const std::string& rule, co
 }
 inline void require(bool ok, const std::string& key, const std::string& rule, double received) {
   require(ok, key, rule, show(received));
+}
+
+// One image's geometric augmentations: draw_all(g) draws each one's transform into g, then the image
+// is resampled once. scratch holds the buffers (kept per thread, so nothing is allocated per image).
+template <class DrawAll>
+void draw_and_resample(ImageView image, const Fill& fill, AugmentScratch& scratch, Rng& rng, DrawAll draw_all) {
+  GeometryDraw g;
+  g.height = image.height;
+  g.width = image.width;
+  g.scratch = &scratch;
+  draw_all(g, rng);
+  apply_geometry(image, g.params, fill, g.has_field ? scratch.field.data() : nullptr, scratch.source);
 }
 
 }  // namespace nnlab::augment

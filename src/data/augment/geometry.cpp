@@ -6,6 +6,7 @@
 #include <cstring>
 #include <numbers>
 
+#include "common.hpp"
 #include "nnlab/data/augment.hpp"
 #include "nnlab/error.hpp"
 
@@ -167,13 +168,8 @@ void apply_geometry(ImageView image, const GeometryParams& p, const Fill& fill) 
 }
 
 void GeometricAugmentation::apply(ImageView image, Rng& rng) const {
-  AugmentScratch scratch;
-  GeometryDraw g;
-  g.height = image.height;
-  g.width = image.width;
-  g.scratch = &scratch;
-  draw(g, rng);
-  apply_geometry(image, g.params, fill, g.has_field ? scratch.field.data() : nullptr, scratch.source);
+  static thread_local AugmentScratch scratch;
+  augment::draw_and_resample(image, fill, scratch, rng, [this](GeometryDraw& g, Rng& r) { draw(g, r); });
 }
 
 }  // namespace nnlab
