@@ -68,7 +68,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   options.validate();
   check_data(train);
   if (validation) check_data(*validation);
-  const bool with_accuracy = accuracy_applies(loss_->name());
+  const bool with_accuracy = accuracy_applies(loss_name_);
 
   History history;
   ProgressBar progress(options.verbose);
@@ -158,7 +158,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   check(batch_size >= 1, "evaluate: batch_size must be at least 1, got " + std::to_string(batch_size));
   check_data(data);
-  const bool with_accuracy = accuracy_applies(loss_->name());
+  const bool with_accuracy = accuracy_applies(loss_name_);
   std::vector<int64_t> idx;
   Tensor xb, yb;
   double loss_sum = 0;
@@ -178,10 +178,6 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   if (with_accuracy) logs["accuracy"] = static_cast<double>(correct) / static_cast<double>(data.size());
   return logs;
 }
-
-}  // namespace nnlab
-
-namespace nnlab {
 
 // Layout: tensors "model/<name>" (every parameter and state tensor) and "optimizer/<state>"; the
 // metadata entry "nnlab.checkpoint" holds the next epoch, the optimizer's step count and rate, both
