@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nnlab needs, only those that are missing. Safe to run repeatedly.
 set -euo pipefail
-packages=(g++ cmake make libdnnl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libmuparser-dev
+packages=(g++ cmake make libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libmuparser-dev
           zlib1g-dev libgtest-dev libbenchmark-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
