@@ -15,6 +15,7 @@
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
+#include "nnlab/kernels/denormals.hpp"
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/training/callbacks.hpp"
@@ -145,6 +146,7 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   e.seed = static_cast<uint64_t>(seed);
   e.threads = top.get<int>("threads", 0);
   check(e.threads >= 0, source + ": threads must be 0 (default) or more, got " + std::to_string(e.threads));
+  e.flush_denormals = top.get<bool>("flush_denormals", true);
 
   ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
   e.data.dataset = data.get<std::string>("dataset", "xor");
@@ -325,6 +327,7 @@ nlohmann::json result_json(const RunResult& r) {
 
 RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   if (e.threads > 0) kernels::set_num_threads(e.threads);
+  kernels::set_flush_denormals(e.flush_denormals);
   const DataSources data = load_sources(e.data);
   Model model = build_model(e, data.train->sample_shape());
   // Everything that can refuse the experiment is checked before the run folder is made, so a bad

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "nnlab/error.hpp"
+#include "nnlab/kernels/denormals.hpp"
 
 namespace nnlab {
 
@@ -119,6 +120,7 @@ std::string Model::output_activation() const { return layers_.empty() ? "" : lay
 
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {
   if (batch_size < 1) throw Error("predict: batch_size must be at least 1, got " + std::to_string(batch_size));
+  const kernels::DenormalScope denormals;
   const int64_t n = x.rows();
   Shape out_shape = output_shape_;
   out_shape.insert(out_shape.begin(), n);

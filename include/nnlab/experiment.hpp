@@ -54,6 +54,7 @@ struct Experiment {
   std::string source;   // the file it came from
   uint64_t seed = 42;
   int threads = 0;      // 0: leave as is
+  bool flush_denormals = true;  // false: IEEE denormals (slow on some processors; kernels/denormals.hpp)
   DataSpec data;
   nlohmann::json model;  // {"layers": [...]}, input from the data
   TrainSpec train;

@@ -13,13 +13,19 @@
 #include <vector>
 
 #include "nnlab/data/dataset.hpp"
+#include "nnlab/kernels/denormals.hpp"
 
 namespace nnlab {
 
 class BatchPrefetcher {
  public:
   explicit BatchPrefetcher(const Dataset& data) : data_(data), background_(!data.gather_is_copy()) {
-    if (background_) worker_ = std::thread([this] { run(); });
+    // The worker computes in its creator's denormal mode (augmentation is arithmetic too).
+    if (background_)
+      worker_ = std::thread([this, flush = kernels::thread_flushes_denormals()] {
+        kernels::set_thread_flush_denormals(flush);
+        run();
+      });
   }
   ~BatchPrefetcher() {
     if (!background_) return;

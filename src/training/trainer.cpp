@@ -10,6 +10,7 @@
 #include "nnlab/error.hpp"
 #include "nnlab/metrics.hpp"
 #include "nnlab/io/safetensors.hpp"
+#include "nnlab/kernels/denormals.hpp"
 #include "nnlab/training/interrupt.hpp"
 #include "nnlab/training/progress.hpp"
 #include "prefetcher.hpp"
@@ -66,6 +67,7 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
 History Trainer::fit(const Dataset& train, const FitOptions& options, const Dataset* validation,
                      const std::vector<Callback*>& callbacks) {
   options.validate();
+  const kernels::DenormalScope denormals;  // this thread and the OpenMP pool, for the whole fit
   check_data(train);
   if (validation) check_data(*validation);
   const bool with_accuracy = accuracy_applies(loss_name_);
@@ -157,6 +159,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
 Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   check(batch_size >= 1, "evaluate: batch_size must be at least 1, got " + std::to_string(batch_size));
+  const kernels::DenormalScope denormals;
   check_data(data);
   const bool with_accuracy = accuracy_applies(loss_name_);
   std::vector<int64_t> idx;
