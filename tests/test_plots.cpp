@@ -433,7 +433,7 @@ TEST(PlotCli, RedrawsARunFolderComparesRunsAndFailsClearly) {
   const std::string svg = nnlab::read_file(cmp);
   expect_svg_document(svg);
   EXPECT_EQ(count(svg, "class=\"series\""), 2u);
-  EXPECT_NE(svg.find("run2 (best"), std::string::npos);
+  EXPECT_NE(svg.find("run2 (lowest"), std::string::npos);
 
   auto a = run_nnlab("plot activations --out " + (dir / "act.svg").string());
   ASSERT_EQ(a.exit_code, 0) << a.output;
