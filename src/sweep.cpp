@@ -324,7 +324,10 @@ static std::string metric_value(const std::string& metric, double v) {
 
 std::string sweep_table_markdown(const std::vector<SweepRow>& rows, const std::string& metric) {
   std::ostringstream os;
-  os << "| variant | params | best " << metric << " | best epoch | final " << metric << " | train time | verdict |\n";
+  // "epoch of best <metric>": the table ranks by the sweep's metric (val_accuracy unless the sweep names
+  // another), while the val_loss chart's dots mark each run's lowest validation loss, often another epoch.
+  os << "| variant | params | best " << metric << " | epoch of best " << metric << " | final " << metric
+     << " | train time | verdict |\n";
   os << "|---|---:|---:|---:|---:|---:|---|\n";
   for (const auto& r : rows) {
     char t[32];
@@ -338,7 +341,8 @@ std::string sweep_table_markdown(const std::vector<SweepRow>& rows, const std::s
 std::string sweep_table_csv(const std::vector<SweepRow>& rows, const std::string& metric) {
   std::ostringstream os;
   os.precision(9);
-  os << "variant,params,best_" << metric << ",best_epoch,final_" << metric << ",train_seconds,verdict,run_dir\n";
+  os << "variant,params,best_" << metric << ",epoch_of_best_" << metric << ",final_" << metric
+     << ",train_seconds,verdict,run_dir\n";
   for (const auto& r : rows)
     os << '"' << r.variant << "\"," << r.params << "," << r.best << "," << r.best_epoch << "," << r.final << ","
        << r.train_seconds << "," << r.verdict << "," << r.run_dir << "\n";

@@ -248,7 +248,7 @@ TEST(PlotHistory, BestEpochMarkedWhereTheAxisPutsIt) {
   expect_svg_document(loss);
   EXPECT_EQ(count(loss, "class=\"series\""), 3u) << "loss, val_loss and the lr panel";
   EXPECT_EQ(count(loss, "<g class=\"panel\">"), 2u);
-  EXPECT_NE(loss.find("best epoch 4 (val_loss 0.65)"), std::string::npos);
+  EXPECT_NE(loss.find("lowest val_loss: epoch 4 (0.65)"), std::string::npos);
   // The marker's x is epoch 4 on the axis as drawn: interpolate between the tick labels 2 and 6.
   const auto ticks = x_tick_positions(loss);
   ASSERT_TRUE(ticks.count("2") && ticks.count("6")) << loss;
@@ -259,7 +259,7 @@ TEST(PlotHistory, BestEpochMarkedWhereTheAxisPutsIt) {
   const std::string acc = nnlab::read_file(files[1]);
   expect_svg_document(acc);
   EXPECT_EQ(count(acc, "class=\"series\""), 2u);
-  EXPECT_NE(acc.find("best epoch 3 (val_accuracy 75.00%)"), std::string::npos);
+  EXPECT_NE(acc.find("highest val_accuracy: epoch 3 (75.00%)"), std::string::npos);
   const auto aticks = x_tick_positions(acc);
   ASSERT_TRUE(aticks.count("3"));
   EXPECT_NEAR(attr_of(acc, "class=\"marker\"", "cx"), aticks.at("3"), 0.2);
@@ -273,7 +273,7 @@ TEST(PlotHistory, OneEpochNaNsAndNoValidation) {
   ASSERT_EQ(one.size(), 1u);
   const std::string s1 = nnlab::read_file(one[0]);
   expect_svg_document(s1);
-  EXPECT_NE(s1.find("best epoch 1"), std::string::npos);
+  EXPECT_NE(s1.find("lowest val_loss: epoch 1"), std::string::npos);
   EXPECT_GE(count(s1, "<circle"), 3u) << "two series dots and the marker";
   EXPECT_EQ(s1.find("nan"), std::string::npos);
 
@@ -301,8 +301,12 @@ TEST(PlotRuns, OverlaysOneColumnOfEachRun) {
   const std::string svg = nnlab::read_file(path);
   expect_svg_document(svg);
   EXPECT_EQ(count(svg, "class=\"series\""), 2u);
-  EXPECT_NE(svg.find("wide (best 0.6 at epoch 2)"), std::string::npos);
-  EXPECT_NE(svg.find("deep (best 0.45 at epoch 4)"), std::string::npos);
+  // The legend and the note say what the dots rank by: a sweep's table ranks by val_accuracy, this
+  // chart by the lowest val_loss, and "best epoch" alone would mean both.
+  EXPECT_NE(svg.find("wide (lowest 0.6 at epoch 2)"), std::string::npos);
+  EXPECT_NE(svg.find("deep (lowest 0.45 at epoch 4)"), std::string::npos);
+  EXPECT_NE(svg.find("dots: each run&apos;s epoch of lowest val_loss"), std::string::npos) << svg;
+  EXPECT_EQ(svg.find("best"), std::string::npos);
   EXPECT_EQ(count(svg, "class=\"marker\""), 2u) << "one dot per run at its best epoch";
   // The learning rate has no best epoch: no dots, plain names.
   std::vector<std::pair<std::string, nnlab::History>> schedules{
@@ -312,6 +316,14 @@ TEST(PlotRuns, OverlaysOneColumnOfEachRun) {
   const std::string lr_svg = nnlab::read_file(path);
   EXPECT_EQ(count(lr_svg, "class=\"marker\""), 0u);
   EXPECT_EQ(lr_svg.find("best"), std::string::npos);
+  EXPECT_EQ(lr_svg.find("dots:"), std::string::npos);
+  // An accuracy chart marks the highest value, and says so.
+  std::vector<std::pair<std::string, nnlab::History>> accs{
+      {"a", crafted_history({1, 0.5, 0.4}, {1, 0.6, 0.7}, {0.5, 0.7, 0.8}, {0.5, 0.8, 0.75})}};
+  nnlab::plot_runs(accs, "val_accuracy", path);
+  const std::string acc_svg = nnlab::read_file(path);
+  EXPECT_NE(acc_svg.find("a (highest 80.00% at epoch 2)"), std::string::npos) << acc_svg;
+  EXPECT_NE(acc_svg.find("dots: each run&apos;s epoch of highest val_accuracy"), std::string::npos);
   // Levels (an ensemble's combinations): one dashed series each, named with its value.
   nnlab::plot_runs(runs, "val_loss", path, {{"vote", 0.4}, {"average", 0.35}});
   const std::string levels_svg = nnlab::read_file(path);
@@ -421,7 +433,7 @@ TEST(PlotCli, RedrawsARunFolderComparesRunsAndFailsClearly) {
   const std::string svg = nnlab::read_file(cmp);
   expect_svg_document(svg);
   EXPECT_EQ(count(svg, "class=\"series\""), 2u);
-  EXPECT_NE(svg.find("run2 (best"), std::string::npos);
+  EXPECT_NE(svg.find("run2 (lowest"), std::string::npos);
 
   auto a = run_nnlab("plot activations --out " + (dir / "act.svg").string());
   ASSERT_EQ(a.exit_code, 0) << a.output;

@@ -54,7 +54,7 @@ struct SweepRow {
   std::string variant, run_dir;
   int64_t params = 0;
   double best = 0;        // best value of the metric over epochs
-  int best_epoch = 0;     // 1-based
+  int best_epoch = 0;     // 1-based epoch of `best` (of the sweep's metric, not necessarily the lowest val_loss)
   double final = 0;       // the metric at the last epoch
   double test_accuracy = -1;
   double train_seconds = 0;

@@ -107,8 +107,10 @@ Panel curve_panel(const History& h, const std::string& name, const std::string& 
   const long b = best_index(col, lower);
   if (b >= 0) {
     const std::string what = on_val ? "val_" + name : name;
-    const std::string label = (on_val ? "best epoch " : (lower ? "lowest " : "highest ") + name + ": epoch ") +
-                              std::to_string(static_cast<long>(x[b])) + " (" + what + " " + format_value(name, col[b]) + ")";
+    // Named by what it ranks ("lowest val_loss", "highest val_accuracy"): a loss chart and an accuracy
+    // chart of one run usually mark different epochs, so a bare "best epoch" would mean two things.
+    const std::string label = (lower ? "lowest " : "highest ") + what + ": epoch " +
+                              std::to_string(static_cast<long>(x[b])) + " (" + format_value(name, col[b]) + ")";
     p.markers.push_back({.x = x[b], .y = col[b], .label = label, .color = 3, .vline = h.logs.size() > 1});
   }
   if (p.series.empty()) p.note = "no finite values";
@@ -182,8 +184,8 @@ void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const s
     const auto x = epoch_axis(h);
     const long b = best_index(col, lower);
     const int color = static_cast<int>(i % plot::kPaletteSize);
-    p.series.push_back({.name = ranked ? name + " (best " + format_value(metric, col[b]) + " at epoch " +
-                                             std::to_string(static_cast<long>(x[b])) + ")"
+    p.series.push_back({.name = ranked ? name + " (" + (lower ? "lowest " : "highest ") + format_value(metric, col[b]) +
+                                             " at epoch " + std::to_string(static_cast<long>(x[b])) + ")"
                                        : name,
                         .x = x, .y = col, .color = color, .dashed = i >= static_cast<size_t>(plot::kPaletteSize)});
     if (ranked) p.markers.push_back({.x = x[b], .y = col[b], .label = "", .color = color});
@@ -206,7 +208,7 @@ void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const s
   std::vector<const std::vector<double>*> ptrs;
   for (const auto& c : cols) ptrs.push_back(&c);
   p.y.log = ranked && lower && wants_log(ptrs, 30);  // linear for lr: a cosine ends near 0
-  p.note = ranked ? std::string("dots: each run's best epoch (") + (lower ? "lowest" : "highest") + ")" : "";
+  p.note = ranked ? std::string("dots: each run's epoch of ") + (lower ? "lowest " : "highest ") + metric : "";
   if (!levels.empty()) p.note += std::string(p.note.empty() ? "" : "; ") + "dashed: values without epochs";
   if (p.y.log) p.note += p.note.empty() ? "log scale" : "; log scale";
   plot::write_svg(fig, path);

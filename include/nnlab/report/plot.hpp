@@ -149,16 +149,17 @@ DecisionGrid decision_grid(Model& model, const Dataset& data, int resolution = 8
 
 // Training curves from a History, one SVG per quantity, named <path_prefix><name>.svg:
 //   loss.svg: loss and val_loss per epoch (epochs counted from 1, as Keras prints them), the epoch of
-//     the lowest val_loss marked "best epoch N" (the lowest loss when there is no validation); when
-//     the "lr" column changes, a second panel below shows the learning rate.
-//   <metric>.svg for every other column (accuracy with val_accuracy, ...), best = highest value
-//     (lowest for error-like names: mse, mae, ...).
+//     the lowest val_loss marked "lowest val_loss: epoch N (value)" (the lowest loss when there is no
+//     validation); when the "lr" column changes, a second panel below shows the learning rate.
+//   <metric>.svg for every other column (accuracy with val_accuracy, ...), marked at the highest value
+//     ("highest val_accuracy: epoch N (value)"; lowest for error-like names: mse, mae, ...).
 // path_prefix is usually a folder with a trailing slash ("runs/x/"). Returns the files written.
 // Throws nnlab::Error when the history has no epochs.
 std::vector<std::string> plot_history(const History& h, const std::string& path_prefix);
 
 // One column (e.g. "val_loss") of several runs overlaid in one chart; each legend entry names the
-// run and its best value. levels: values without epochs drawn as dashed horizontal lines across the
+// run and its best value ("wide (lowest 0.6 at epoch 2)"; "highest" for accuracies), each run's dot
+// marks that epoch, and the chart's note says which ("dots: each run's epoch of lowest val_loss"). levels: values without epochs drawn as dashed horizontal lines across the
 // chart, each named in the legend (an ensemble's combinations against its members' curves). Throws
 // nnlab::Error naming the run and the available columns when a run lacks the column.
 void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
