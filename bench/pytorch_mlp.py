@@ -53,6 +53,7 @@ def main():
                     help="Adam's implementation: torch's default for CPU tensors, foreach=True or fused=True")
     ap.add_argument("--predict", action="store_true", help="also time single-sample and batch-1024 prediction")
     ap.add_argument("--hidden", default="512,256", help="hidden layer widths (the course MLP: 1024,512,256)")
+    ap.add_argument("--flush-denormal", action="store_true", help="torch.set_flush_denormal(True)")
     ap.add_argument("--label", default="")
     a = ap.parse_args()
 
@@ -63,6 +64,7 @@ def main():
         torch.set_num_interop_threads(a.interop)
     if not a.no_set_threads:
         torch.set_num_threads(a.threads)
+    flushing = torch.set_flush_denormal(True) if a.flush_denormal else False
     torch.manual_seed(0)
     xs, ys = load(a.samples)
     x_all, y_all = torch.from_numpy(xs), torch.from_numpy(ys)
@@ -101,7 +103,7 @@ def main():
 
     common = {"framework": "pytorch", "torch": torch.__version__, "label": a.label, "threads": a.threads,
               "torch_threads": torch.get_num_threads(), "interop": torch.get_num_interop_threads(),
-              "optimizer": a.optimizer, "python": sys.executable, "model": "784-" + a.hidden.replace(",", "-") + "-10",
+              "optimizer": a.optimizer, "flush_denormal": bool(flushing), "python": sys.executable, "model": "784-" + a.hidden.replace(",", "-") + "-10",
               "env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "GOMP_", "MKL_", "KMP_", "OPENBLAS"))}}
     for batch in [int(s) for s in a.batches.split(",")]:
         model, opt = make()

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from machine_info import describe, processor, versions
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = {32: 2.5, 128: 1.5, 1024: 1.15}       # nnlab / faster PyTorch build at its best
 GEMM_TARGETS = {32: 0.60, 128: 0.75, 1024: 0.75}  # nnlab's step GFLOP/s / oneDNN's rate on the same shapes
@@ -38,6 +40,8 @@ def pypi_candidates(t):
          ("threads+omp_env", base, ["--interop", "1"]),
          ("threads+omp_env+active", {**base, "OMP_WAIT_POLICY": "ACTIVE"}, ["--interop", "1"]),
          ("threads+omp_env+passive", {**base, "OMP_WAIT_POLICY": "PASSIVE"}, ["--interop", "1"])]
+    c.append(("threads+flush_denormal", {}, ["--interop", "1", "--flush-denormal"]))
+    c.append(("threads+omp_env+flush_denormal", base, ["--interop", "1", "--flush-denormal"]))
     if t == 2:
         c.append(("threads+omp_env+bind", {**base, "OMP_PROC_BIND": "close", "OMP_PLACES": "cores"}, ["--interop", "1"]))
     return c
@@ -108,6 +112,7 @@ def main():
         return
     rt = not a.no_rt and os.geteuid() == 0 and shutil.which("chrt") is not None
     log = sys.stderr
+    print(f"processor: {describe(processor())}", file=log, flush=True)
     bench = os.path.join(a.build, "bench", "bench_vs_pytorch")
     if not os.path.exists(bench):
         sys.exit(f"{bench} not found: cmake --build {a.build} --target bench_vs_pytorch")
@@ -160,7 +165,8 @@ def main():
                     results.append({**row, "who": "pypi", "config": label, "kind": "epoch"})
     if a.out:
         with open(a.out, "w") as f:
-            json.dump({"results": results, "threads": threads, "batches": batches, "rt": rt}, f, indent=1)
+            json.dump({"processor": processor(), "versions": versions(pypi=a.venv_python, debian=a.debian_python),
+                       "results": results, "threads": threads, "batches": batches, "rt": rt}, f, indent=1)
     report(results, threads, batches, rt)
 
 
