@@ -73,6 +73,10 @@ void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
       }
       (s.trainable ? n_params : n_state) += static_cast<size_t>(sz);
       count += sz;  // no overflow: every size is below 2^63 and the next check stops the sum far lower
+      if (max_values >= 0 && static_cast<double>(n_params + n_state) > static_cast<double>(max_values)) {
+        throw Error(layer_name + " has " + with_commas(count) + " parameters, more than the " +
+                    with_commas(max_values) + " values given for the whole model");
+      }
       // Parameters and gradients, 4 bytes each, must fit in memory (sizes far beyond it are typos).
       const double need = 4.0 * (2.0 * static_cast<double>(n_params) + static_cast<double>(n_state));
       const double have = physical_memory_bytes();
@@ -80,10 +84,6 @@ void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
         throw Error(layer_name + " has " + with_commas(count) + " parameters; the model up to it needs " +
                     bytes_str(need) + " for its parameters and gradients, more than this machine's " +
                     bytes_str(have) + " of memory");
-      }
-      if (max_values >= 0 && static_cast<double>(n_params + n_state) > static_cast<double>(max_values)) {
-        throw Error(layer_name + " has " + with_commas(count) + " parameters, more than the " +
-                    with_commas(max_values) + " values given for the whole model");
       }
     }
     layer_params_.push_back(count);
