@@ -314,7 +314,11 @@ DataSources load_sources(const DataSpec& spec) {
 
 Model build_model(const Experiment& e, const Shape& input) {
   nlohmann::json cfg = {{"input", input}, {"layers", e.model.at("layers")}};
-  return Model::from_config(cfg, e.seed);
+  try {
+    return Model::from_config(cfg, e.seed);
+  } catch (const Error& err) {
+    throw Error(e.source + " [model]: " + err.what());
+  }
 }
 
 nlohmann::json result_json(const RunResult& r) {
