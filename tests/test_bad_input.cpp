@@ -103,6 +103,14 @@ TEST_F(BadInput, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
                                                       std::string(depth, ']') + "}");
   expect_refused("train " + exp + " --out " + path("run"), 1, {"deep.json", "nested more than 64"});
   EXPECT_FALSE(fs::exists(path("run")));
+  const std::string toml = experiment("deep.toml", "x = " + std::string(depth, '[') + std::string(depth, ']') + "\n");
+  expect_refused("train " + toml, 1, {"deep.toml", "nested"});
+  // In a model file's header (its metadata would be copied and printed).
+  nnlab::testing::write_file(path("deep.safetensors"),
+                             raw_safetensors("{\"__metadata__\": {\"a\": " + std::string(depth, '[') +
+                                                 std::string(depth, ']') + "}}",
+                                             ""));
+  expect_refused("summary " + path("deep.safetensors"), 1, {"deep.safetensors", "nested more than 64"});
   // Deep but legal nesting still reaches the normal checks.
   const std::string ok = experiment("ok.json", "{\"x\": [[[1]]]}");
   expect_refused("train " + ok, 1, {"ok.json", "missing [model]"});
