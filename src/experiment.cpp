@@ -19,6 +19,7 @@
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/training/callbacks.hpp"
+#include "nnlab/training/schedules.hpp"
 #include "nnlab/training/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -58,11 +59,14 @@ std::string timestamp() {
 nlohmann::json parse_config_file(const std::string& path) {
   const std::string text = read_file(path);
   if (fs::path(path).extension() == ".json") {
+    nlohmann::json j;
     try {
-      return nlohmann::json::parse(text);
+      j = nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
       throw Error(path + ": invalid JSON: " + e.what());
     }
+    check_json_depth(j, path);
+    return j;
   }
   try {
     return toml_to_json(toml::parse(text, path));
@@ -136,6 +140,7 @@ std::string resolve_experiment(const std::string& name) {
 }
 
 Experiment Experiment::from_json(const nlohmann::json& config, const std::string& source) {
+  check_json_depth(config, source);  // before anything copies it: a copy recurses once per level
   Experiment e;
   e.source = source;
   e.config = config;
@@ -145,7 +150,9 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   check(seed >= 0, source + ": seed must be non-negative, got " + std::to_string(seed));
   e.seed = static_cast<uint64_t>(seed);
   e.threads = top.get<int>("threads", 0);
-  check(e.threads >= 0, source + ": threads must be 0 (default) or more, got " + std::to_string(e.threads));
+  check(e.threads >= 0 && e.threads <= kernels::max_threads(),
+        source + ": threads must be 0 (the default) or " + kernels::threads_rule() + ", got " +
+            std::to_string(e.threads));
   e.flush_denormals = top.get<bool>("flush_denormals", true);
 
   ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
@@ -309,7 +316,11 @@ DataSources load_sources(const DataSpec& spec) {
 
 Model build_model(const Experiment& e, const Shape& input) {
   nlohmann::json cfg = {{"input", input}, {"layers", e.model.at("layers")}};
-  return Model::from_config(cfg, e.seed);
+  try {
+    return Model::from_config(cfg, e.seed);
+  } catch (const Error& err) {
+    throw Error(e.source + " [model]: " + err.what());
+  }
 }
 
 nlohmann::json result_json(const RunResult& r) {
@@ -329,20 +340,56 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   if (e.threads > 0) kernels::set_num_threads(e.threads);
   kernels::set_flush_denormals(e.flush_denormals);
   const DataSources data = load_sources(e.data);
-  Model model = build_model(e, data.train->sample_shape());
+  const Shape sample = data.train->sample_shape();
+  if (e.model.contains("input")) {  // train builds the model on the data; a stated input must agree
+    const Shape stated = e.model.at("input").get<Shape>();
+    check(shape_size(stated) == shape_size(sample),
+          e.source + " [model]: input = " + e.model.at("input").dump() + " (" + std::to_string(shape_size(stated)) +
+              " values) but the data's samples have shape " + shape_str(sample) + " (" +
+              std::to_string(shape_size(sample)) + " values); remove 'input' or make it match");
+  }
+  Model model = build_model(e, sample);
   // Everything that can refuse the experiment is checked before the run folder is made, so a bad
   // experiment leaves no half-written run behind.
   Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
   trainer.check_data(*data.train);
   if (data.test) trainer.check_data(*data.test);
   const auto callbacks = make_callbacks(e);
-  std::optional<ImageAugmenter> augmenter;
-  if (!e.augment.is_null()) augmenter.emplace(ImageAugmenter::from_json(e.augment, e.source + " [augment]"));
+
+  std::shared_ptr<Dataset> train = data.train, validation;
+  if (e.train.validation_split > 0) {
+    std::tie(train, validation) = split_tail(data.train, e.train.validation_split);
+  } else if (e.train.validate_on_test && data.test) {
+    validation = data.test;
+  }
+  check(train->size() >= 1, e.source + " [train]: validation_split " + std::to_string(e.train.validation_split) +
+                                " leaves no training samples");
+  const int64_t batch = std::min(e.train.batch_size, train->size());
+  const int64_t steps = (train->size() + batch - 1) / batch;
+  if (!e.schedule.is_null()) {  // a rate that is infinite or negative at some step is refused now
+    const auto schedule = make_schedule(e.schedule, e.source + " [schedule]");
+    schedule->bind_run(e.train.epochs, steps);
+    try {
+      schedule->validate(e.train.epochs, steps, make_optimizer(e.train.optimizer, e.train.optimizer_options)->learning_rate);
+    } catch (const Error& err) {
+      throw Error(e.source + " [schedule]: " + err.what());
+    }
+  }
+  // Augmentation wraps the training data only; validation and test data are never augmented.
+  std::optional<AugmentedDataset> augmented;
+  if (!e.augment.is_null()) {
+    try {
+      augmented.emplace(*train, ImageAugmenter::from_json(e.augment, e.source + " [augment]"), e.seed);
+    } catch (const Error& err) {
+      throw Error(e.source + " [augment]: " + err.what());
+    }
+  }
 
   RunResult result;
   result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
   fs::create_directories(result.run_dir);
   const fs::path dir(result.run_dir);
+  remove_stale_temporaries(dir.string());
   write_file_atomic((dir / "config.json").string(), e.config.dump(2) + "\n");
   write_file_atomic((dir / "summary.txt").string(), model.summary());
   if (options.verbose > 0) std::printf("%s", model.summary().c_str());
@@ -356,23 +403,12 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   fit.checkpoint_path = (dir / "checkpoint.safetensors").string();
   fit.resume = options.resume;
 
-  std::shared_ptr<Dataset> train = data.train, validation;
-  if (e.train.validation_split > 0) {
-    std::tie(train, validation) = split_tail(data.train, e.train.validation_split);
-  } else if (e.train.validate_on_test && data.test) {
-    validation = data.test;
-  }
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
-  // Augmentation wraps the training data only; validation and test data are never augmented.
-  std::optional<AugmentedDataset> augmented;
   const Dataset* fit_data = train.get();
-  if (augmenter) {
-    augmented.emplace(*train, std::move(*augmenter), e.seed);
+  if (augmented) {
     if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
-      const int64_t steps = (train->size() + std::min(e.train.batch_size, train->size()) - 1) /
-                            std::min(e.train.batch_size, train->size());
       augmented->set_calls(static_cast<uint64_t>(checkpoint_next_epoch(fit.checkpoint_path)) *
                            static_cast<uint64_t>(steps));
     }

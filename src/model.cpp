@@ -1,5 +1,8 @@
 #include "nnlab/model.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <iomanip>
 #include <map>
@@ -19,7 +22,31 @@ Model& Model::add(std::unique_ptr<Layer> layer) {
   return *this;
 }
 
-void Model::build(const Shape& input, uint64_t seed) {
+static std::string with_commas(int64_t v);
+
+namespace {
+
+// 1.5e11 -> "150.0 GB".
+std::string bytes_str(double b) {
+  const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB", "EB", "ZB"};
+  int u = 0;
+  while (b >= 1000 && u < 7) {
+    b /= 1000;
+    ++u;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", b, units[u]);
+  return buf;
+}
+
+double physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+}  // namespace
+
+void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
   check(!built_, "model: already built");
   check(!layers_.empty(), "model: no layers");
   check(!input.empty(), "model: empty input shape");
@@ -37,10 +64,28 @@ void Model::build(const Shape& input, uint64_t seed) {
     out_shapes_.push_back(shape);
     auto specs = l.param_specs();
     int64_t count = 0;
+    const std::string layer_name = "model: layer '" + l.name + "' (" + l.type() + ")";
     for (const auto& s : specs) {
-      const auto sz = static_cast<size_t>(shape_size(s.shape));
-      (s.trainable ? n_params : n_state) += sz;
-      count += static_cast<int64_t>(sz);
+      int64_t sz = 0;
+      try {
+        sz = shape_size(s.shape);
+      } catch (const Error& e) {
+        throw Error(layer_name + ": " + s.name + " " + e.what());
+      }
+      (s.trainable ? n_params : n_state) += static_cast<size_t>(sz);
+      count += sz;  // no overflow: every size is below 2^63 and the next check stops the sum far lower
+      if (max_values >= 0 && static_cast<double>(n_params + n_state) > static_cast<double>(max_values)) {
+        throw Error(layer_name + " has " + with_commas(count) + " parameters, more than the " +
+                    with_commas(max_values) + " values given for the whole model");
+      }
+      // Parameters and gradients, 4 bytes each, must fit in memory (sizes far beyond it are typos).
+      const double need = 4.0 * (2.0 * static_cast<double>(n_params) + static_cast<double>(n_state));
+      const double have = physical_memory_bytes();
+      if (have > 0 && need > have) {
+        throw Error(layer_name + " has " + with_commas(count) + " parameters; the model up to it needs " +
+                    bytes_str(need) + " for its parameters and gradients, more than this machine's " +
+                    bytes_str(have) + " of memory");
+      }
     }
     layer_params_.push_back(count);
     specs_.emplace_back(i, std::move(specs));
@@ -207,7 +252,7 @@ nlohmann::json Model::config() const {
   return {{"input", input_shape_}, {"layers", layers}};
 }
 
-Model Model::from_config(const nlohmann::json& config, uint64_t seed) {
+Model Model::from_config(const nlohmann::json& config, uint64_t seed, int64_t max_values) {
   check(config.is_object() && config.contains("input") && config.contains("layers") && config["layers"].is_array(),
         "model config must have 'input' and 'layers', got " + config.dump().substr(0, 200));
   Model m;
@@ -218,7 +263,7 @@ Model Model::from_config(const nlohmann::json& config, uint64_t seed) {
   } catch (const nlohmann::json::exception&) {
     throw Error("model config: 'input' must be a list of whole numbers, got " + config["input"].dump());
   }
-  m.build(input, seed);
+  m.build(input, seed, max_values);
   return m;
 }
 

@@ -111,10 +111,16 @@ std::vector<Variant> axis_variants(const nlohmann::json& base, const SweepAxes& 
     add_name(v, "depth=" + std::to_string(d));
   });
   product(axes.width, [&](Variant& v, double w) {
-    check(w > 0, "sweep: width multipliers must be positive, got " + fmt_num(w));
+    check(w > 0 && std::isfinite(w), "sweep: width multipliers must be positive, got " + fmt_num(w));
     nlohmann::json* l = layers(v);
-    for (size_t i : hidden_indices(*l))
-      (*l)[i]["units"] = std::max<int64_t>(1, std::llround((*l)[i].at("units").get<double>() * w));
+    for (size_t i : hidden_indices(*l)) {
+      const nlohmann::json& units = (*l)[i].at("units");
+      check(units.is_number(), "sweep: width needs hidden layers with a number of units, got " + units.dump());
+      const double scaled = units.get<double>() * w;  // the model's size check names the layer if it is too big
+      check(scaled < 1e15, "sweep: width " + fmt_num(w) + " gives hidden layer " + std::to_string(i + 1) + " " +
+                               fmt_num(scaled) + " units, far more than any machine holds");
+      (*l)[i]["units"] = std::max<int64_t>(1, std::llround(scaled));
+    }
     add_name(v, "width=" + fmt_num(w));
   });
   product(axes.activation, [&](Variant& v, const std::string& a) {

@@ -15,9 +15,24 @@ std::string shape_str(const Shape& s) {
   return out + ")";
 }
 
+int64_t checked_mul(int64_t a, int64_t b, const std::string& what) {
+  int64_t r = 0;
+  if (a < 0 || b < 0 || __builtin_mul_overflow(a, b, &r)) {
+    throw Error(what + ": " + std::to_string(a) + " x " + std::to_string(b) + " is " +
+                (a < 0 || b < 0 ? "negative" : "beyond 2^63 - 1, too large to hold"));
+  }
+  return r;
+}
+
 int64_t shape_size(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s) {
+    // A zero anywhere makes the product 0 without overflowing; otherwise every step is checked.
+    if (d < 0 || (n != 0 && d != 0 && __builtin_mul_overflow(n, d, &n))) {
+      throw Error("shape " + shape_str(s) + (d < 0 ? " has a negative dimension" : " has more than 2^63 - 1 elements"));
+    }
+    if (d == 0) n = 0;
+  }
   return n;
 }
 

@@ -35,8 +35,11 @@ class Model {
   }
 
   // Fixes the input shape (per sample), allocates the parameter buffers and initialises them from
-  // the seed. Layers are named "<type>_<k>" in order when they have no name.
-  void build(const Shape& input, uint64_t seed = 42);
+  // the seed. Layers are named "<type>_<k>" in order when they have no name. Before allocating,
+  // the sizes are checked, naming the layer that breaks a limit: the parameters with their gradients
+  // must fit this machine's memory, and, when max_values >= 0 (load_model passes the number of
+  // values its file holds), parameters and state together must not exceed max_values.
+  void build(const Shape& input, uint64_t seed = 42, int64_t max_values = -1);
   bool built() const { return built_; }
   const Shape& input_shape() const { return input_shape_; }
   const Shape& output_shape() const { return output_shape_; }
@@ -74,7 +77,7 @@ class Model {
   std::string summary() const;
   // {"input": [...], "layers": [layer configs]}; from_config() rebuilds an unbuilt-then-built model.
   nlohmann::json config() const;
-  static Model from_config(const nlohmann::json& config, uint64_t seed = 42);
+  static Model from_config(const nlohmann::json& config, uint64_t seed = 42, int64_t max_values = -1);
 
   Rng& rng() { return rng_; }
 

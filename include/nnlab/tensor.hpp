@@ -11,7 +11,11 @@ namespace nnlab {
 using Shape = std::vector<int64_t>;
 
 std::string shape_str(const Shape& s);  // "(2, 8)"
-int64_t shape_size(const Shape& s);     // product of dimensions; 1 for an empty shape
+// Product of dimensions; 1 for an empty shape. Sizes come from files and settings, so the product is
+// checked: a negative dimension or one beyond 2^63 - 1 elements throws nnlab::Error naming the shape.
+int64_t shape_size(const Shape& s);
+// a * b for counts (a, b >= 0), throwing nnlab::Error "<what> ... is too large" when it overflows.
+int64_t checked_mul(int64_t a, int64_t b, const std::string& what);
 
 class Tensor {
  public:

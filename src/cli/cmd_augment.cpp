@@ -58,8 +58,8 @@ void add_augment(CLI::App& app) {
   cmd->add_option("--dataset", args->dataset, "Built-in dataset: mnist, fashion-mnist, sign-mnist")
       ->capture_default_str();
   cmd->add_option("--data-dir", args->data_dir, "Where to look for the dataset's files first");
-  cmd->add_option("--samples", args->samples, "Rows: how many images")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--copies", args->copies, "Augmented copies per image")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--samples", args->samples, "Rows: how many images")->capture_default_str()->check(whole_number(1, 1000));
+  cmd->add_option("--copies", args->copies, "Augmented copies per image")->capture_default_str()->check(whole_number(1, 1000));
   cmd->add_option("--rotation", args->rotation, "rotation_range: degrees, uniform in +-range");
   cmd->add_option("--shift", args->shift, "width_shift_range and height_shift_range (below 1: fraction; else pixels)");
   cmd->add_option("--width-shift", args->width_shift, "width_shift_range");
@@ -74,8 +74,8 @@ void add_augment(CLI::App& app) {
   cmd->add_option("--erasing", args->erasing, "erasing_probability (random erasing)");
   cmd->add_option("--fill-mode", args->fill_mode, "fill_mode: nearest, constant, reflect, wrap");
   cmd->add_option("--set", args->set, "Any augmentation option by its Keras name: key=value (repeatable), e.g. cval=0.5");
-  cmd->add_option("--seed", args->seed, "Seed")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--scale", args->scale, "Pixels per image pixel in the PNG")->capture_default_str()->check(CLI::Range(1, 16));
+  cmd->add_option("--seed", args->seed, "Seed")->capture_default_str()->check(whole_number(0));
+  cmd->add_option("--scale", args->scale, "Pixels per image pixel in the PNG")->capture_default_str()->check(whole_number(1, 16));
   cmd->add_option("--out", args->out, "The PNG to write")->required();
   cmd->callback([args] {
     const Args& a = *args;

@@ -23,8 +23,8 @@ void add_lessons(CLI::App& app) {
   auto epochs = std::make_shared<int>(1000);
   auto plot_path = std::make_shared<std::string>("xor-regions.svg");
   auto* x = app.add_subcommand("xor", "The XOR lesson: a logistic unit solves AND and OR but not XOR; a 2-8-1 MLP does");
-  x->add_option("--seeds", *seeds, "How many seeds to train the MLP with")->check(CLI::Range(1, 1000))->capture_default_str();
-  x->add_option("--epochs", *epochs, "Epochs per run (one batch of 4 each)")->check(CLI::Range(1, 1000000))->capture_default_str();
+  x->add_option("--seeds", *seeds, "How many seeds to train the MLP with")->check(whole_number(1, 1000))->capture_default_str();
+  x->add_option("--epochs", *epochs, "Epochs per run (one batch of 4 each)")->check(whole_number(1, 1000000))->capture_default_str();
   x->add_option("--plot", *plot_path, "SVG of both decision boundaries on XOR (\"\" = none)")->capture_default_str();
   x->callback([seeds, epochs, plot_path] {
     std::printf("Inputs (0,0), (0,1), (1,0), (1,1); binary cross-entropy, SGD lr 0.1, %d epochs, batch 4.\n\n", *epochs);
@@ -98,8 +98,8 @@ void add_gradcheck(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* c = app.add_subcommand("gradcheck", "Check backpropagation: every layer's gradient against finite differences");
   c->add_option("experiment", a->experiment, "Experiment whose model and loss to check")->capture_default_str();
-  c->add_option("--samples", a->samples, "Random samples in the batch")->check(CLI::Range(1, 4096))->capture_default_str();
-  c->add_option("--per-tensor", a->per_tensor, "Elements checked per parameter tensor")->check(CLI::Range(1, 1000000))->capture_default_str();
+  c->add_option("--samples", a->samples, "Random samples in the batch")->check(whole_number(1, 4096))->capture_default_str();
+  c->add_option("--per-tensor", a->per_tensor, "Elements checked per parameter tensor")->check(whole_number(1, 1000000))->capture_default_str();
   c->add_option("--seed", a->seed, "Seed of the weights, inputs and targets")->capture_default_str();
   c->callback([a] {
     const Experiment e = Experiment::load(a->experiment);

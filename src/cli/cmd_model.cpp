@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -29,7 +31,17 @@ static std::string model_path(const std::string& arg) {
 static Experiment experiment_of(const std::map<std::string, std::string>& meta, const std::string& path) {
   auto it = meta.find("nnlab.experiment");
   check(it != meta.end(), path + ": the model carries no experiment; pass --dataset");
-  return Experiment::from_json(nlohmann::json::parse(it->second), path);
+  nlohmann::json config;
+  try {
+    config = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": metadata 'nnlab.experiment' is not valid JSON: " + e.what());
+  }
+  try {
+    return Experiment::from_json(config, path);
+  } catch (const Error& e) {
+    throw Error(path + ": metadata 'nnlab.experiment' is not a valid experiment: " + e.what());
+  }
 }
 
 void add_model_commands(CLI::App& app) {
@@ -41,7 +53,7 @@ void add_model_commands(CLI::App& app) {
   auto* ev = app.add_subcommand("evaluate", "Evaluate a trained model (a run folder, .safetensors or an ensemble) on its test data");
   ev->add_option("model", ea->model, "Run folder, model file, or ensemble folder / ensemble.json")->required();
   ev->add_option("--dataset", ea->dataset, "Dataset to evaluate on (default: the one it was trained on)");
-  ev->add_option("--batch-size", ea->batch_size, "Batch size")->check(CLI::PositiveNumber);
+  ev->add_option("--batch-size", ea->batch_size, "Batch size")->check(whole_number(1));
   ev->callback([ea] {
     if (is_ensemble_path(ea->model)) return evaluate_ensemble_command(ea->model, ea->dataset, ea->batch_size);
     const std::string path = model_path(ea->model);
@@ -81,16 +93,25 @@ void add_model_commands(CLI::App& app) {
     Tensor x({static_cast<int64_t>(pa->values.size()), width});
     for (size_t i = 0; i < pa->values.size(); ++i) {
       std::vector<float> v;
-      std::string field;
-      std::stringstream ss(pa->values[i]);
-      while (std::getline(ss, field, ',')) {
+      const std::string& text = pa->values[i];
+      // Every field between commas is a value: "0,1," has an empty third one, refused like "0,,1".
+      for (size_t begin = 0;;) {
+        const size_t end = std::min(text.find(',', begin), text.size());
+        const std::string field = text.substr(begin, end - begin);
+        float value = 0;
         try {
           size_t used = 0;
-          v.push_back(std::stof(field, &used));
+          value = std::stof(field, &used);
           check(used == field.size(), "");
         } catch (const std::exception&) {
-          throw Error("--input " + std::to_string(i + 1) + ": '" + field + "' is not a number");
+          throw Error("--input " + std::to_string(i + 1) + ": value " + std::to_string(v.size() + 1) + " '" + field +
+                      "' is not a number" + (field.empty() ? " (an empty field)" : ""));
         }
+        check(std::isfinite(value), "--input " + std::to_string(i + 1) + ": value " + std::to_string(v.size() + 1) +
+                                        " '" + field + "' is not a finite number");
+        v.push_back(value);
+        if (end == text.size()) break;
+        begin = end + 1;
       }
       check(static_cast<int64_t>(v.size()) == width, "--input " + std::to_string(i + 1) + " has " +
                                                          std::to_string(v.size()) + " values, the model expects " +

@@ -20,7 +20,11 @@ static History load_history(const std::string& dir) {
   check(fs::is_directory(dir), "plot: '" + dir + "' is not a folder (expected a run folder from `nnlab train`)");
   const fs::path file = fs::path(dir) / "history.csv";
   check(fs::exists(file), "plot: '" + file.string() + "' not found (is '" + dir + "' a run folder from `nnlab train`?)");
-  return History::from_csv(read_file(file.string()), file.string());
+  History h = History::from_csv(read_file(file.string()), file.string());
+  check(!h.logs.empty(), "plot: " + file.string() + " has no epochs to draw");
+  check(std::any_of(h.logs.begin(), h.logs.end(), [](const Logs& l) { return !l.empty(); }),
+        "plot: " + file.string() + " has only an epoch column, no values to draw (expected loss, accuracy, ...)");
+  return h;
 }
 
 // The name a run goes by in the legend: its folder's name, or the path as given when two share it.

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,18 @@ void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train an experiment (a built-in name or a .toml/.json file)");
   cmd->add_option("experiment", args->experiment, "Experiment name or file")->capture_default_str();
   cmd->add_option("--set", args->set, "Override a setting: key.path=value (repeatable), e.g. train.epochs=5");
-  cmd->add_option("--epochs", args->epochs, "Number of epochs")->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-size", args->batch_size, "Mini-batch size")->check(CLI::PositiveNumber);
-  cmd->add_option("--lr", args->lr, "Learning rate")->check(CLI::PositiveNumber);
-  cmd->add_option("--seed", args->seed, "Seed for every random choice")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--limit", args->limit, "Use only the first N training samples")->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", args->threads, "Threads for the whole process")->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", args->epochs, "Number of epochs")->check(whole_number(1, std::numeric_limits<int>::max()));
+  cmd->add_option("--batch-size", args->batch_size, "Mini-batch size")->check(whole_number(1));
+  cmd->add_option("--lr", args->lr, "Learning rate")->check(real_number(0));
+  cmd->add_option("--seed", args->seed, "Seed for every random choice")->check(whole_number(0));
+  cmd->add_option("--limit", args->limit, "Use only the first N training samples")->check(whole_number(1));
+  cmd->add_option("--threads", args->threads, "Threads for the whole process")
+      ->check(CLI::Validator(
+          [](std::string& in) -> std::string {
+            std::string why = whole_number(1, kernels::max_threads())(in);
+            return why.empty() ? why : "must be " + kernels::threads_rule() + why.substr(why.find(", got "));
+          },
+          "INT>=1"));
   cmd->add_flag("--keep-denormals", args->keep_denormals,
                 "Compute with IEEE denormal numbers instead of flushing them to zero (up to 4x slower on some processors)");
   cmd->add_option("--out", args->out, "Run folder (default runs/<name>-<time>)");
@@ -41,7 +48,11 @@ void add_train(CLI::App& app) {
     std::vector<std::string> o = args->set;
     if (args->epochs) o.push_back("train.epochs=" + std::to_string(args->epochs));
     if (args->batch_size) o.push_back("train.batch_size=" + std::to_string(args->batch_size));
-    if (args->lr > 0) o.push_back("optimizer.learning_rate=" + std::to_string(args->lr));
+    if (args->lr > 0) {
+      char lr[40];
+      std::snprintf(lr, sizeof lr, "%.17g", args->lr);  // to_string would print 1e-7 as 0.000000
+      o.push_back(std::string("optimizer.learning_rate=") + lr);
+    }
     if (args->seed >= 0) o.push_back("seed=" + std::to_string(args->seed));
     if (args->limit) o.push_back("data.limit=" + std::to_string(args->limit));
     if (args->threads) o.push_back("threads=" + std::to_string(args->threads));

@@ -1,9 +1,31 @@
 #include <cstdio>
 #include <exception>
+#include <new>
+#include <string>
 
 #include "commands.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/training/interrupt.hpp"
+
+namespace {
+
+// "train, evaluate, predict, ...": the commands, for messages about a missing or unknown one.
+std::string command_names(CLI::App& app) {
+  std::string names;
+  for (const CLI::App* c : app.get_subcommands([](CLI::App*) { return true; }))
+    names += (names.empty() ? "" : ", ") + c->get_name();
+  return names;
+}
+
+// CLI11's refusals as one nnlab line. A validator's "--epochs: must be ..." reads "--epochs must be ...".
+int usage_error(const CLI::ParseError& e) {
+  std::string m = e.what();
+  if (const auto p = m.find(": must "); p != std::string::npos) m.erase(p, 1);
+  std::fprintf(stderr, "nnlab: error: %s (see --help)\n", m.c_str());
+  return 2;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"nnlab: train dense neural networks on the CPU, and see every idea of the course work"};
@@ -19,15 +41,36 @@ int main(int argc, char** argv) {
   nnlab::cli::add_data(app);
   nnlab::cli::add_plot(app);
   nnlab::cli::add_augment(app);
+  // The first word that is not an option names the command: say so when it names none.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    bool known = false;
+    for (const CLI::App* c : app.get_subcommands([](CLI::App*) { return true; })) known = known || c->check_name(word);
+    if (!known) {
+      std::fprintf(stderr, "nnlab: error: unknown command '%s' (known: %s)\n", word.c_str(), command_names(app).c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) {  // --help, --help-all
     return app.exit(e);
+  } catch (const CLI::RequiredError& e) {
+    if (app.get_subcommands().empty()) {
+      std::fprintf(stderr, "nnlab: error: a command is required (one of: %s; see --help)\n", command_names(app).c_str());
+      return 2;
+    }
+    return usage_error(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e);
   } catch (const nnlab::Interrupted& e) {
     std::fprintf(stderr, "\nnnlab: %s\n", e.what());
     return 130;
   } catch (const nnlab::Error& e) {
     std::fprintf(stderr, "nnlab: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "nnlab: error: out of memory (a size in the experiment or its data is more than this machine holds)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nnlab: error: %s\n", e.what());

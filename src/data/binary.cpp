@@ -429,6 +429,22 @@ MappedDataset::MappedDataset(const std::string& path, MappedDatasetOptions optio
         y_ = reinterpret_cast<const uint8_t*>(targets_.data());
       }
     }
+    // The targets are checked once, here, when they are in memory: a damaged label is refused
+    // before anything trains or a run folder exists. (Features are checked batch by batch.)
+    if (y_) {
+      for (uint64_t i = 0; i < n * tw; ++i) {
+        float v;
+        std::memcpy(&v, y_ + 4 * i, 4);
+        const bool ok = std::isfinite(v) && (classes == 0 || tw != 1 ||
+                                             (v >= 0 && v < static_cast<float>(classes) && v == std::floor(v)));
+        if (!ok) {
+          throw Error(path + ": sample " + std::to_string(i / tw) + " has target " + num(v) +
+                      (classes > 0 && tw == 1 ? ", not a class in [0, " + std::to_string(classes) + ")"
+                                              : ", not a finite number") +
+                      " (a damaged file?)");
+        }
+      }
+    }
   } catch (...) {
     if (map_) ::munmap(map_, size);
     map_ = nullptr;
@@ -509,6 +525,15 @@ void MappedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tensor& 
         for (int64_t j = 0; j < f; ++j) dst[j] = table[src[j]];
       }
       std::memcpy(yd + i * tw, y_ + s * tw * 4, sizeof(float) * static_cast<size_t>(tw));
+    }
+  }
+  if (dtype_ == BinaryDtype::F32) {  // NaN or infinity would train silently to nonsense
+    bool finite = true;
+    for (int64_t i = 0; i < m * f; ++i) finite &= std::isfinite(xd[i]);
+    if (!finite) {
+      const int64_t bad = std::find_if(xd, xd + m * f, [](float v) { return !std::isfinite(v); }) - xd;
+      throw Error(path_ + ": sample " + std::to_string(indices[static_cast<size_t>(bad / f)]) + " has feature " +
+                  std::to_string(bad % f) + " = " + num(xd[bad]) + "; features must be finite numbers (a damaged file?)");
     }
   }
   if (num_classes > 0 && tw == 1)

@@ -3,6 +3,7 @@
 #include "nnlab/data/source.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -215,7 +216,13 @@ void SynthOptions::validate() const {
   check(features >= 1 && features <= (int64_t{1} << 24),
         "synthetic data: features must be in [1, 2^24], got " + std::to_string(features));
   check(classes >= 2 && classes <= 65536, "synthetic data: classes must be in [2, 65536], got " + std::to_string(classes));
-  check(first >= 0, "synthetic data: first must be at least 0, got " + std::to_string(first));
+  check(first >= 0 && first <= INT64_MAX - samples,
+        "synthetic data: first must be from 0 to 2^63 - 1 - samples, got " + std::to_string(first));
+  // The class centres are held in memory: classes x features floats, at most 2^28 (1 GiB).
+  check(classes * features <= (int64_t{1} << 28),
+        "synthetic data: classes x features = " + std::to_string(classes) + " x " + std::to_string(features) + " = " +
+            std::to_string(classes * features) + " class-centre values (" + num(4.0 * double(classes * features) / 1e9) +
+            " GB), more than the 2^28 (1.07 GB) allowed; use fewer classes or features");
   check(std::isfinite(noise) && noise >= 0, "synthetic data: noise must be a finite number >= 0, got " + num(noise));
 }
 

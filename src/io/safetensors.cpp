@@ -9,10 +9,12 @@
 #include "nnlab/io/safetensors.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <bit>
 #include <cerrno>
@@ -26,6 +28,7 @@
 #include <span>
 #include <vector>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 
 namespace nnlab {
@@ -133,8 +136,8 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   const std::string what = "tensor '" + name + "'";
   if (!value.is_object()) fail(path, what + " is not described by a JSON object: " + value.dump());
   const auto dtype = value.find("dtype");
-  if (dtype == value.end() || !dtype->is_string()) fail(path, what + " has no dtype");
-  if (dtype->get<std::string>() != "F32") {
+  if (dtype == value.end()) fail(path, what + " has no dtype");
+  if (!dtype->is_string() || dtype->get<std::string>() != "F32") {
     fail(path, what + " has dtype " + dtype->dump() + "; only F32 (float32) is supported");
   }
 
@@ -160,9 +163,11 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   }
 
   const auto offsets = value.find("data_offsets");
-  if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
+  if (offsets == value.end()) fail(path, what + " has no data_offsets [begin, end]");
+  if (!offsets->is_array() || offsets->size() != 2 || !(*offsets)[0].is_number_unsigned() ||
       !(*offsets)[1].is_number_unsigned()) {
-    fail(path, what + " has no data_offsets [begin, end]");
+    fail(path, what + " has data_offsets " + offsets->dump() +
+                   "; they must be [begin, end], two byte offsets (whole numbers of at least 0)");
   }
   e.begin = (*offsets)[0].get<uint64_t>();
   e.end = (*offsets)[1].get<uint64_t>();
@@ -221,6 +226,25 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   }
 }
 
+int remove_stale_temporaries(const std::string& dir) {
+  int removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at == std::string::npos || at == 0 || at + 5 >= name.size()) continue;
+    const std::string digits = name.substr(at + 5);
+    if (digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    // Alive (or not ours to signal): leave it. Gone: its write can never finish.
+    if (pid == ::getpid() || pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    if (entry.is_regular_file(rm) && std::filesystem::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
+}
+
 void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   std::vector<TensorView> views;  // std::map iterates in sorted name order
   views.reserve(file.tensors.size());
@@ -262,6 +286,11 @@ SafetensorsFile read_safetensors(const std::string& path) {
     fail(path, std::string("header is not valid JSON (corrupt or not a safetensors file): ") + e.what());
   }
   if (!header.is_object()) fail(path, "header is not a JSON object");
+  try {
+    check_json_depth(header, "header");
+  } catch (const Error& e) {
+    fail(path, e.what());
+  }
 
   const uint64_t data_bytes = file_bytes - 8 - header_bytes;
   SafetensorsFile out;
@@ -344,13 +373,19 @@ Model load_model(const std::string& path, std::map<std::string, std::string>* me
                    "'; this build reads format " + kFormatVersion);
   }
 
+  // The architecture is checked against the file's tensors before it is allocated: metadata that
+  // asks for more values than the file holds is refused without allocating them.
+  int64_t file_values = 0;
+  for (const auto& [name, t] : file.tensors) file_values += t.size();
   Model model;
   try {
-    model = Model::from_config(json::parse(arch->second));
+    const json config = json::parse(arch->second);
+    check_json_depth(config, std::string("\"") + kModelKey + "\"");
+    model = Model::from_config(config, 42, file_values);
   } catch (const json::exception& e) {
     fail(path, std::string("the model architecture in \"") + kModelKey + "\" is invalid: " + e.what());
   } catch (const Error& e) {
-    fail(path, std::string("cannot rebuild the model architecture: ") + e.what());
+    fail(path, std::string("cannot rebuild the model architecture in \"") + kModelKey + "\": " + e.what());
   }
 
   std::set<std::string> expected;
@@ -364,7 +399,13 @@ Model load_model(const std::string& path, std::map<std::string, std::string>* me
       fail(path, "tensor '" + t.name + "' has shape " + shape_str(found->second.shape()) +
                      " in the file but the model expects " + shape_str(t.shape));
     }
-    std::copy(found->second.span().begin(), found->second.span().end(), t.value.begin());
+    const auto values = found->second.span();
+    const auto bad = std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+    if (bad != values.end()) {
+      fail(path, "tensor '" + t.name + "' holds " + (std::isnan(*bad) ? "NaN" : "infinity") + " at element " +
+                     std::to_string(bad - values.begin()) + "; a model's weights must be finite numbers");
+    }
+    std::copy(values.begin(), values.end(), t.value.begin());
   }
   for (const auto& [name, t] : file.tensors) {
     if (!expected.count(name)) {

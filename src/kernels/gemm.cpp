@@ -2,6 +2,9 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <thread>
+
 #include <oneapi/dnnl/dnnl.h>
 
 #include "nnlab/error.hpp"
@@ -35,8 +38,16 @@ void weight_gradient(int64_t rows, int64_t in, int64_t out, const float* x, cons
   if (st != dnnl_success) throw Error("gemm: oneDNN sgemm failed with status " + std::to_string(static_cast<int>(st)));
 }
 
+int max_threads() { return std::max(64, 8 * static_cast<int>(std::thread::hardware_concurrency())); }
+
+std::string threads_rule() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return "a whole number from 1 to " + std::to_string(max_threads()) + " (this machine has " +
+         (cores ? std::to_string(cores) : std::string("an unknown number of")) + " cores)";
+}
+
 void set_num_threads(int n) {
-  check(n >= 1, "threads must be at least 1, got " + std::to_string(n));
+  check(n >= 1 && n <= max_threads(), "threads must be " + threads_rule() + ", got " + std::to_string(n));
   omp_set_num_threads(n);
 }
 

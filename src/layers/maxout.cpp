@@ -13,6 +13,7 @@ Maxout::Maxout(int64_t units, int64_t pieces, std::string kernel_initializer)
     : units_(units), pieces_(pieces), init_(std::move(kernel_initializer)) {
   check(units >= 1, "maxout: units must be at least 1, got " + std::to_string(units));
   check(pieces >= 2, "maxout: pieces must be at least 2, got " + std::to_string(pieces));
+  checked_mul(units, pieces, "maxout: units x pieces");
 }
 
 Shape Maxout::build(const Shape& input) {

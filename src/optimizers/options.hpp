@@ -60,6 +60,12 @@ class OptionReader {
     if (!v.is_number()) {
       throw Error("optimizer '" + optimizer_ + "': " + key + " must be a number; received " + key + "=" + show(v));
     }
+    // The updates run in float32: a setting beyond float's range would become infinity there.
+    if (!(std::fabs(v.get<double>()) <= 3.4e38)) {
+      throw Error("optimizer '" + optimizer_ + "': " + key +
+                  " must be a finite number of magnitude at most 3.4e38 (updates run in float32); received " + key +
+                  "=" + show(v));
+    }
     return v.get<double>();
   }
 

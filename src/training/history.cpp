@@ -73,6 +73,9 @@ History History::from_csv(const std::string& text, const std::string& source) {
   int lineno = 1;
   while (std::getline(is, line)) {
     ++lineno;
+    // Every line nnlab writes ends with a newline; a last line without one was cut mid-write.
+    check(!is.eof() || text.back() == '\n',
+          source + ": line " + std::to_string(lineno) + " is incomplete (no newline at its end: the file was cut?)");
     if (line.empty()) continue;
     std::vector<std::string> fields;
     std::istringstream ls(line);
@@ -82,6 +85,7 @@ History History::from_csv(const std::string& text, const std::string& source) {
     check(fields.size() == keys.size(), source + ": line " + std::to_string(lineno) + ": expected " +
                                             std::to_string(keys.size()) + " fields, got " +
                                             std::to_string(fields.size()));
+    check(!fields[0].empty(), source + ": line " + std::to_string(lineno) + ": the epoch is missing");
     Logs l;
     int epoch = 0;
     for (size_t i = 0; i < fields.size(); ++i) {
@@ -94,8 +98,13 @@ History History::from_csv(const std::string& text, const std::string& source) {
       } catch (const std::exception&) {
         throw Error(source + ": line " + std::to_string(lineno) + ": '" + fields[i] + "' is not a number");
       }
-      if (i == 0) epoch = static_cast<int>(v);
-      else l[keys[i]] = v;
+      if (i == 0) {
+        check(v >= 0 && v <= 1e9 && v == std::floor(v), source + ": line " + std::to_string(lineno) + ": epoch '" +
+                                                             fields[i] + "' is not a whole number from 0 to 1e9");
+        epoch = static_cast<int>(v);
+      } else {
+        l[keys[i]] = v;
+      }
     }
     h.epochs.push_back(epoch);
     h.logs.push_back(l);

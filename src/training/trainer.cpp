@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <cmath>
+#include <limits>
 #include <numeric>
+#include <set>
 
 #include "nnlab/error.hpp"
 #include "nnlab/metrics.hpp"
@@ -43,8 +45,11 @@ void Trainer::check_data(const Dataset& d) const {
   const int64_t outputs = shape_size(m.output_shape());
   const bool categorical = loss.name() == "categorical_crossentropy" || loss.name() == "sparse_categorical_crossentropy";
   if (categorical && d.target_width() == 1 && d.num_classes > 0) {
-    check(d.num_classes <= outputs, what + " has " + std::to_string(d.num_classes) +
-                                        " classes but the model has only " + std::to_string(outputs) + " outputs");
+    // One output per class, exactly: an extra output could win the argmax and name a class the data
+    // does not have, which the confusion matrix and the accuracy cannot count.
+    check(d.num_classes == outputs, what + " has " + std::to_string(d.num_classes) + " classes but the model has " +
+                                        std::to_string(outputs) + " outputs; a classifier needs one output per class " +
+                                        "(give the last layer units = " + std::to_string(d.num_classes) + ")");
   } else {
     check(d.target_width() == outputs, what + " has targets of width " + std::to_string(d.target_width()) +
                                            " but the model has " + std::to_string(outputs) + " outputs (loss " +
@@ -95,6 +100,9 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   std::vector<std::string> callback_states;
   if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
     first_epoch = load_checkpoint(options.checkpoint_path, history, &callback_states);
+    check(first_epoch <= options.epochs,
+          options.checkpoint_path + ": the checkpoint's next_epoch is " + std::to_string(first_epoch) +
+              ", beyond the " + std::to_string(options.epochs) + " epochs of this run (a corrupt checkpoint?)");
     st.iteration = optimizer_->iterations;
     st.initial_epoch = first_epoch;
     if (options.verbose > 0)
@@ -109,7 +117,14 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   };
 
   for (auto* c : all) c->on_train_begin(st);
-  for (size_t i = 0; i < callbacks.size() && i < callback_states.size(); ++i) callbacks[i]->restore(callback_states[i]);
+  for (size_t i = 0; i < callbacks.size() && i < callback_states.size(); ++i) {
+    try {
+      callbacks[i]->restore(callback_states[i]);
+    } catch (const std::exception& e) {  // a JSON or nnlab error from a corrupt state
+      throw Error(options.checkpoint_path + ": corrupt checkpoint metadata: the state of callback " +
+                  std::to_string(i + 1) + " cannot be restored: " + e.what());
+    }
+  }
   for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     for (auto* c : all) c->on_epoch_begin(epoch, st);
     if (options.shuffle) {  // each epoch's order depends only on the random state, so resuming repeats it
@@ -207,54 +222,114 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
   write_safetensors(path, f);
 }
 
+namespace {
+
+// The "nnlab.checkpoint" metadata of a checkpoint file, and its fields read with errors that name
+// the file and the key (corrupt metadata is reported, never a raw library message).
+struct CheckpointMeta {
+  std::string path;
+  nlohmann::json meta;
+
+  CheckpointMeta(const std::string& p, const SafetensorsFile& f) : path(p) {
+    auto it = f.metadata.find("nnlab.checkpoint");
+    check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
+    try {
+      meta = nlohmann::json::parse(it->second);
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(path + ": corrupt checkpoint metadata 'nnlab.checkpoint': not valid JSON (" + e.what() + ")");
+    }
+    check(meta.is_object(), path + ": corrupt checkpoint metadata 'nnlab.checkpoint': not a JSON object");
+  }
+
+  template <class T>
+  T get(const std::string& key, const char* kind) const {
+    const std::string bad = path + ": corrupt checkpoint metadata: '" + key + "' ";
+    check(meta.contains(key), bad + "is missing");
+    const nlohmann::json& v = meta.at(key);
+    if constexpr (std::is_same_v<T, std::string>) {
+      check(v.is_string(), bad + "must be " + kind + ", got " + v.dump());
+    } else if constexpr (std::is_integral_v<T>) {
+      check(v.is_number_integer() && v.get<int64_t>() >= 0 &&
+                v.get<int64_t>() <= static_cast<int64_t>(std::numeric_limits<T>::max()),
+            bad + "must be " + kind + ", got " + v.dump());
+    } else {
+      check(v.is_number() && std::isfinite(v.get<double>()) && std::fabs(v.get<double>()) <= 3.4e38,
+            bad + "must be " + kind + ", got " + v.dump());
+    }
+    return v.get<T>();
+  }
+
+  int next_epoch() const { return get<int>("next_epoch", "a whole number of at least 0"); }
+};
+
+}  // namespace
+
 int checkpoint_next_epoch(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return 0;
-  const SafetensorsFile f = read_safetensors(path);
-  auto it = f.metadata.find("nnlab.checkpoint");
-  check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
-  try {
-    return nlohmann::json::parse(it->second).at("next_epoch").get<int>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": corrupt checkpoint metadata: " + e.what());
-  }
+  return CheckpointMeta(path, read_safetensors(path)).next_epoch();
 }
 
 int Trainer::load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states) {
   SafetensorsFile f = read_safetensors(path);
-  auto it = f.metadata.find("nnlab.checkpoint");
-  check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": corrupt checkpoint metadata: " + e.what());
+  const CheckpointMeta meta(path, f);
+  bool same_model = false;
+  if (auto m = f.metadata.find("nnlab.model"); m != f.metadata.end()) {
+    try {
+      same_model = nlohmann::json::parse(m->second) == model_.config();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(path + ": corrupt checkpoint metadata 'nnlab.model': not valid JSON");
+    }
   }
-  check(f.metadata.count("nnlab.model") && nlohmann::json::parse(f.metadata["nnlab.model"]) == model_.config(),
-        path + ": the checkpoint was written by a different model architecture");
-  check(meta.value("optimizer", "") == optimizer_->name(),
-        path + ": the checkpoint's optimizer is '" + meta.value("optimizer", "") + "', not '" + optimizer_->name() + "'");
+  check(same_model, path + ": the checkpoint was written by a different model architecture");
+  const std::string optimizer = meta.get<std::string>("optimizer", "the optimizer's name");
+  check(optimizer == optimizer_->name(),
+        path + ": the checkpoint's optimizer is '" + optimizer + "', not '" + optimizer_->name() + "'");
+  // Every tensor must be one the model or the optimizer has: model files refuse unknown tensors too.
+  std::set<std::string> known;
   for (auto& t : model_.named_tensors()) {
+    known.insert("model/" + t.name);
     auto ti = f.tensors.find("model/" + t.name);
-    check(ti != f.tensors.end(), path + ": checkpoint lacks tensor '" + t.name + "'");
-    check(ti->second.size() == static_cast<int64_t>(t.value.size()), path + ": tensor '" + t.name + "' has the wrong size");
+    check(ti != f.tensors.end(), path + ": checkpoint lacks tensor 'model/" + t.name + "'");
+    check(ti->second.size() == static_cast<int64_t>(t.value.size()),
+          path + ": tensor 'model/" + t.name + "' has " + std::to_string(ti->second.size()) +
+              " values, the model's has " + std::to_string(t.value.size()));
+    check(std::all_of(ti->second.span().begin(), ti->second.span().end(), [](float v) { return std::isfinite(v); }),
+          path + ": tensor 'model/" + t.name + "' holds NaN or infinity; a checkpoint's weights must be finite");
     std::copy(ti->second.data(), ti->second.data() + ti->second.size(), t.value.begin());
   }
   for (auto& [name, buf] : optimizer_->state()) {
+    known.insert("optimizer/" + name);
     auto ti = f.tensors.find("optimizer/" + name);
     if (ti == f.tensors.end()) continue;  // state not created yet when the checkpoint was written
     buf->assign(ti->second.data(), ti->second.data() + ti->second.size());
   }
-  optimizer_->iterations = meta.at("iterations").get<int64_t>();
-  optimizer_->learning_rate = meta.at("learning_rate").get<float>();
-  rng_.set_state(meta.at("trainer_rng").get<std::string>());
-  model_.rng().set_state(meta.at("model_rng").get<std::string>());
-  const History saved = History::from_csv(meta.at("history").get<std::string>(), path);
+  for (const auto& [name, t] : f.tensors) {
+    check(known.count(name) > 0, path + ": the checkpoint has tensor '" + name + "' " + shape_str(t.shape()) +
+                                     " that neither the model nor the '" + optimizer_->name() + "' optimizer has");
+  }
+  optimizer_->iterations = meta.get<int64_t>("iterations", "a whole number of at least 0");
+  optimizer_->learning_rate = meta.get<float>("learning_rate", "a finite number");
+  for (const auto& [key, rng] : {std::pair{"trainer_rng", &rng_}, std::pair{"model_rng", &model_.rng()}}) {
+    try {
+      rng->set_state(meta.get<std::string>(key, "a random-number state (text)"));
+    } catch (const Error& e) {
+      throw Error(path + ": corrupt checkpoint metadata: '" + key + "' is not a valid random-number state");
+    }
+  }
+  const History saved = History::from_csv(meta.get<std::string>("history", "the history as CSV text"), path);
   history.epochs = saved.epochs;
   history.logs = saved.logs;
-  if (callback_states)
-    for (const auto& c : meta.at("callbacks")) callback_states->push_back(c.get<std::string>());
-  return meta.at("next_epoch").get<int>();
+  if (callback_states) {
+    check(meta.meta.contains("callbacks") && meta.meta.at("callbacks").is_array(),
+          path + ": corrupt checkpoint metadata: 'callbacks' must be a list of callback states");
+    for (const auto& c : meta.meta.at("callbacks")) {
+      check(c.is_string(), path + ": corrupt checkpoint metadata: 'callbacks' holds " + c.dump() +
+                               ", not a callback's state (text)");
+      callback_states->push_back(c.get<std::string>());
+    }
+  }
+  return meta.next_epoch();
 }
 
 }  // namespace nnlab

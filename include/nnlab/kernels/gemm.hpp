@@ -2,6 +2,7 @@
 // op(A) is (m, k), op(B) is (k, n). Threads come from the process-wide OpenMP pool.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace nnlab::kernels {
@@ -16,8 +17,14 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
 void weight_gradient(int64_t rows, int64_t in, int64_t out, const float* x, const float* dz, float* dw,
                      std::vector<float>& scratch);
 
-// The one thread knob: oneDNN and nnlab's own loops share the OpenMP pool.
+// The one thread knob: oneDNN and nnlab's own loops share the OpenMP pool. n must be in
+// [1, max_threads()]; more threads than that only slow training down, and far more overflow
+// OpenMP's stacks.
 void set_num_threads(int n);
 int num_threads();
+// The most threads nnlab accepts: 8 per core of this machine, and never fewer than 64.
+int max_threads();
+// What a thread count must be: "a whole number from 1 to 64 (this machine has 2 cores)".
+std::string threads_rule();
 
 }  // namespace nnlab::kernels
