@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include "nnlab/config_reader.hpp"
 #include "nnlab/data/augment.hpp"
@@ -16,6 +17,7 @@
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
+#include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/training/callbacks.hpp"
 #include "nnlab/training/trainer.hpp"
@@ -45,11 +47,44 @@ nlohmann::json toml_to_json(const toml::node& node) {
   throw Error("unsupported TOML value (dates and times are not used by nnlab) at " + os.str());
 }
 
-std::string timestamp() {
+std::string timestamp(const char* format = "%Y%m%d-%H%M%S") {
   const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+  char buf[40];
+  std::strftime(buf, sizeof buf, format, std::localtime(&t));
   return buf;
+}
+
+// The processor's name as Linux reports it ("" elsewhere).
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "";
+}
+
+// run.json: what the report shows besides the config: when and where the run started, and its data.
+nlohmann::json run_info(const Experiment& e, const DataSources& data, const Dataset* validation, bool validation_is_test) {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  nlohmann::json samples{{"train", data.train->size() - (validation && !validation_is_test ? validation->size() : 0)},
+                         {"validation", validation ? validation->size() : 0},
+                         {"test", data.test ? data.test->size() : 0}};
+  if (validation_is_test) samples["validation_from"] = "test";
+  return {{"name", e.name},
+          {"started", timestamp("%Y-%m-%d %H:%M:%S %Z")},
+          {"started_unix", static_cast<double>(std::time(nullptr))},
+          {"host", host},
+          {"cpu", cpu_model()},
+          {"threads", kernels::num_threads()},
+          {"seed", e.seed},
+          {"dataset", e.data.dataset},
+          {"samples", samples},
+          {"input_shape", data.train->sample_shape()},
+          {"classes", data.train->num_classes},
+          {"class_names", data.train->class_names}};
 }
 
 }  // namespace
@@ -340,6 +375,9 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
   fs::create_directories(result.run_dir);
   const fs::path dir(result.run_dir);
+  // A finished run started again (a sweep's member retrained) is a run in progress until it ends.
+  std::error_code ec;
+  fs::remove(dir / "result.json", ec);
   write_file_atomic((dir / "config.json").string(), e.config.dump(2) + "\n");
   write_file_atomic((dir / "summary.txt").string(), model.summary());
   if (options.verbose > 0) std::printf("%s", model.summary().c_str());
@@ -359,9 +397,22 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   } else if (e.train.validate_on_test && data.test) {
     validation = data.test;
   }
+  const bool validation_is_test = validation && validation == data.test;
+  nlohmann::json info = run_info(e, data, validation.get(), validation_is_test);
+  if (options.resume && fs::exists(dir / "run.json")) {  // a resumed run keeps the time it first started
+    const auto before = nlohmann::json::parse(read_file((dir / "run.json").string()), nullptr, false);
+    if (before.is_object() && before.contains("started")) {
+      info["resumed"] = info["started"];
+      info["started"] = before["started"];
+      info["started_unix"] = before.value("started_unix", info["started_unix"].get<double>());
+    }
+  }
+  write_file_atomic((dir / "run.json").string(), info.dump(2) + "\n");
   const auto t0 = std::chrono::steady_clock::now();
+  RunFolderWriter folder_writer(dir.string());
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
+  cbs.push_back(&folder_writer);  // last: it sees what the others added to the logs
   // Augmentation wraps the training data only; validation and test data are never augmented.
   std::optional<AugmentedDataset> augmented;
   const Dataset* fit_data = train.get();
@@ -394,9 +445,13 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
     result.confusion = confusion_matrix(model, test);
     write_file_atomic((dir / "confusion.csv").string(), result.confusion.to_csv());
     write_file_atomic((dir / "evaluation.txt").string(), result.confusion.to_text());
+    write_misclassified(result.confusion, test, (dir / "misclassified.json").string(), result.evaluated_on);
   }
   // Written last: its presence marks a finished run (sweeps skip finished runs when resumed).
-  write_file_atomic((dir / "result.json").string(), result_json(result).dump(2) + "\n");
+  nlohmann::json rj = result_json(result);
+  rj["finished"] = timestamp("%Y-%m-%d %H:%M:%S %Z");
+  write_file_atomic((dir / "result.json").string(), rj.dump(2) + "\n");
+  write_file_atomic((dir / "report.html").string(), run_report_html(dir.string()));  // without the refresh now
   return result;
 }
 

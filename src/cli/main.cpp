@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   nnlab::cli::add_data(app);
   nnlab::cli::add_plot(app);
   nnlab::cli::add_augment(app);
+  nnlab::cli::add_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
