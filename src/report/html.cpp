@@ -203,9 +203,9 @@ a { color: var(--accent); }
          background: #e3e8ee; color: var(--fg); vertical-align: middle; }
 .badge.running { background: #ffe8a3; } .badge.finished { background: #cdeccf; }
 .badge.good { background: #cdeccf; } .badge.over { background: #f8d3cd; } .badge.under { background: #ffe8a3; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: .7rem; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(165px, 1fr)); gap: .7rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: .7rem .9rem; }
-.card .v { font-size: 1.45rem; font-weight: 650; line-height: 1.2; }
+.card .v { font-size: 1.35rem; font-weight: 650; line-height: 1.2; }
 .card .k { color: var(--muted); font-size: .85rem; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 460px), 1fr)); gap: 1rem; }
 figure { margin: 0; }
@@ -234,14 +234,14 @@ table.confusion thead th { writing-mode: vertical-rl; transform: rotate(180deg);
                            white-space: nowrap; padding: .2rem 0; }
 table.confusion tbody th { text-align: right; white-space: nowrap; }
 .axis-note { color: var(--muted); font-size: .85rem; margin: .3rem 0; }
-.bar { background: #e6ebf0; border-radius: 4px; height: .8rem; min-width: 6rem; width: 100%; position: relative; }
+.bar { background: #e6ebf0; border-radius: 4px; height: .8rem; min-width: 3rem; width: 100%; position: relative; }
 .bar span { position: absolute; left: 0; top: 0; bottom: 0; background: var(--accent); border-radius: 4px; }
 .pairs { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 330px), 1fr)); gap: .9rem; }
 .pair { border: 1px solid var(--line); border-radius: 8px; padding: .6rem .7rem; }
 .pair h3 { margin: 0 0 .4rem; font-size: .95rem; }
-.thumbs { display: flex; flex-wrap: wrap; gap: .5rem; }
-.thumbs figure { text-align: center; font-size: .75rem; color: var(--muted); width: 72px; }
-.thumbs img { width: 72px; height: 72px; image-rendering: pixelated; border-radius: 4px; background: #000;
+.thumbs { display: flex; flex-wrap: wrap; gap: .4rem; }
+.thumbs figure { text-align: center; font-size: .75rem; color: var(--muted); width: 66px; }
+.thumbs img { width: 66px; height: 66px; image-rendering: pixelated; border-radius: 4px; background: #000;
               display: block; }
 footer { color: var(--muted); font-size: .85rem; max-width: 1180px; margin: 0 auto; padding: 0 1rem 2rem; }
 footer a { margin-right: .7rem; }
@@ -251,6 +251,7 @@ footer a { margin-right: .7rem; }
   section { padding: .8rem .75rem; border-radius: 8px; }
   main { padding: .3rem .5rem 1.5rem; }
   .card .v { font-size: 1.2rem; }
+  .cards { grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); }
   table.confusion td { width: 1.9rem; height: 1.7rem; font-size: .7rem; }
 }
 )CSS";
