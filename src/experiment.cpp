@@ -50,7 +50,9 @@ nlohmann::json toml_to_json(const toml::node& node) {
 std::string timestamp(const char* format = "%Y%m%d-%H%M%S") {
   const std::time_t t = std::time(nullptr);
   char buf[40];
-  std::strftime(buf, sizeof buf, format, std::localtime(&t));
+  std::tm local{};
+  localtime_r(&t, &local);  // ensemble members start from several threads
+  std::strftime(buf, sizeof buf, format, &local);
   return buf;
 }
 
@@ -375,9 +377,12 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
   fs::create_directories(result.run_dir);
   const fs::path dir(result.run_dir);
-  // A finished run started again (a sweep's member retrained) is a run in progress until it ends.
-  std::error_code ec;
-  fs::remove(dir / "result.json", ec);
+  // A run trained again into its folder is a run in progress until it ends: the last run's result and
+  // evaluation go, so that the page shown while training has nothing stale.
+  for (const char* stale : {"result.json", "confusion.csv", "evaluation.txt", "misclassified.json"}) {
+    std::error_code ec;
+    fs::remove(dir / stale, ec);
+  }
   write_file_atomic((dir / "config.json").string(), e.config.dump(2) + "\n");
   write_file_atomic((dir / "summary.txt").string(), model.summary());
   if (options.verbose > 0) std::printf("%s", model.summary().c_str());

@@ -210,6 +210,41 @@ TEST_F(ReportTest, Base64MatchesTheStandard) {
   EXPECT_EQ(base64_encode(std::string("\xff\x00\x10", 3)), "/wAQ");
 }
 
+// The most confused pairs, most first, and their most confident mistakes with the images as PNGs.
+TEST_F(ReportTest, MisclassifiedExamplesOfTheMostConfusedPairs) {
+  InMemoryDataset data = nnlab::testing::random_dataset(6, {8, 8}, 3, true, 2);
+  ConfusionMatrix cm;
+  cm.classes = 3;
+  cm.names = {"a", "b", "c"};
+  cm.counts = {5, 2, 0,   // a taken for b twice
+               0, 4, 0,
+               3, 1, 6};  // c taken for a three times, for b once
+  cm.mistakes = {{.index = 0, .truth = 0, .predicted = 1, .confidence = 0.6},
+                 {.index = 1, .truth = 2, .predicted = 0, .confidence = 0.7},
+                 {.index = 2, .truth = 2, .predicted = 0, .confidence = 0.9},
+                 {.index = 3, .truth = 0, .predicted = 1, .confidence = 0.8},
+                 {.index = 4, .truth = 2, .predicted = 0, .confidence = 0.5},
+                 {.index = 5, .truth = 2, .predicted = 1, .confidence = 0.99}};
+  EXPECT_EQ(cm.most_confused(2), (std::vector<std::pair<int64_t, int64_t>>{{2, 0}, {0, 1}}));
+  EXPECT_EQ(cm.most_confused(9).size(), 3u);
+  write_misclassified(cm, data, path("m.json"), "test", 2, 2);
+  const auto j = nlohmann::json::parse(nnlab::testing::read_bytes(path("m.json")));
+  ASSERT_EQ(j["pairs"].size(), 2u);
+  EXPECT_EQ(j["pairs"][0]["true_name"], "c");
+  EXPECT_EQ(j["pairs"][0]["predicted_name"], "a");
+  EXPECT_EQ(j["pairs"][0]["count"], 3);
+  ASSERT_EQ(j["pairs"][0]["examples"].size(), 2u);
+  EXPECT_EQ(j["pairs"][0]["examples"][0]["index"], 2);  // 0.9 before 0.7
+  EXPECT_EQ(j["pairs"][0]["examples"][1]["index"], 1);
+  EXPECT_EQ(j["pairs"][1]["examples"][0]["index"], 3);
+  const std::string png = j["pairs"][0]["examples"][0]["png"];
+  EXPECT_EQ(png.substr(0, 8), base64_encode("\x89PNG\r\n").substr(0, 8));
+  // Samples that are not images (XOR's two inputs) get no picture.
+  InMemoryDataset flat = nnlab::testing::random_dataset(6, {2}, 3, false, 2);
+  write_misclassified(cm, flat, path("flat.json"), "test", 1, 1);
+  EXPECT_FALSE(nlohmann::json::parse(nnlab::testing::read_bytes(path("flat.json")))["pairs"][0]["examples"][0].contains("png"));
+}
+
 // The folder is written after every epoch, and the page of a run still training refreshes itself.
 TEST_F(ReportTest, RunFolderIsCurrentAfterEveryEpoch) {
   const fs::path run = path("live");

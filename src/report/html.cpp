@@ -97,7 +97,9 @@ std::string seconds(double s) {
 std::string now_text() {
   const std::time_t t = std::time(nullptr);
   char b[40];
-  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", std::localtime(&t));
+  std::tm local{};
+  localtime_r(&t, &local);  // ensemble members write their pages from several threads
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%S", &local);
   return b;
 }
 
