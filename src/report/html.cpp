@@ -605,7 +605,7 @@ std::string files_footer(const fs::path& dir) {
 
 // ---- several runs -------------------------------------------------------------------------------
 
-std::string display_names_table_link(const Run& r, const std::string& label, const fs::path& page_dir) {
+std::string run_page_link(const Run& r, const std::string& label, const fs::path& page_dir) {
   const fs::path page = r.dir / "report.html";
   return "<a href=\"" + relative_link(page, page_dir) + "\">" + esc(label) + "</a>";
 }
@@ -634,7 +634,7 @@ std::string results_table(const std::vector<Run>& runs, const std::vector<std::s
     const auto [va, vae] = best_of(r.history, "val_accuracy");
     const auto [vl, vle] = best_of(r.history, "val_loss");
     const std::string verdict = r.history.empty() ? "" : fit_name(diagnose(r.history).verdict);
-    os << "<tr><td>" << display_names_table_link(r, labels[i], page_dir)
+    os << "<tr><td>" << run_page_link(r, labels[i], page_dir)
        << (r.finished ? "" : " <span class=\"badge running\">training</span>") << "</td><td class=\"num\">"
        << num("test_accuracy", true) << "</td><td class=\"num\">" << num("test_loss", false) << "</td><td class=\"num\">"
        << (std::isfinite(va) ? pct(va) + " (" + std::to_string(vae) + ")" : "&ndash;") << "</td><td class=\"num\">"
