@@ -10,6 +10,8 @@
 #   --keep       keep the work folder: its run folders and each command's output in logs/
 #
 # NNLAB=path/to/nnlab picks the binary (default build/nnlab, built by scripts/quickstart.sh).
+# A picture FILE.html -> NAME.png is a screenshot of the page (1100 x 2650 pixels: the top of the page) taken by headless
+# Chromium (Debian's chromium, installed by scripts/deps.sh).
 # Commands that read Sign Language MNIST or MNIST are skipped when `nnlab data` does not find them.
 # Suggested variations (variation: yes) are not run here; tests/test_guide.cpp runs them reduced.
 set -euo pipefail
@@ -48,6 +50,20 @@ else
 fi
 
 nnlab() { "$NNLAB_BIN" "$@"; }
+# screenshot PAGE.html PICTURE.png: the page as a 1100-pixel-wide browser window shows its top.
+screenshot() {
+  local browser
+  browser=$(command -v chromium || command -v chromium-browser || true)
+  if [ -z "$browser" ]; then
+    echo "guide-pictures.sh: no chromium for the screenshot of $1 (bash scripts/deps.sh installs it)" >&2
+    exit 1
+  fi
+  local sandbox=()
+  [ "$(id -u)" = 0 ] && sandbox=(--no-sandbox)  # Chromium refuses to run as root with its sandbox
+  "$browser" --headless "${sandbox[@]}" --disable-gpu --hide-scrollbars --no-first-run \
+    --user-data-dir="$work/chromium" --window-size=1100,2650 --screenshot="$2" "file://$(realpath "$1")" \
+    >"$work/logs/chromium.txt" 2>&1 || { cat "$work/logs/chromium.txt" >&2; exit 1; }
+}
 datasets=$(nnlab data list 2>&1 || true)
 present() { grep -Eq "^$1 +present" <<<"$datasets"; }
 
@@ -79,7 +95,11 @@ run_block() {
     local p
     for p in "${pics[@]}"; do
       local from=${p%% -> *} to=${p##* -> }
-      cp "$work/run/$from" "$out/${to#img/}"
+      if [[ "$from" == *.html && "$to" == *.png ]]; then
+        screenshot "$work/run/$from" "$out/${to#img/}"
+      else
+        cp "$work/run/$from" "$out/${to#img/}"
+      fi
       echo "    picture: $out/${to#img/}"
       pictures=$((pictures + 1))
     done

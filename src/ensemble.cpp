@@ -19,6 +19,7 @@
 #include "nnlab/losses/loss.hpp"
 #include "nnlab/metrics.hpp"
 #include "nnlab/optimizers/optimizer.hpp"
+#include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/training/history.hpp"
 #include "nnlab/training/trainer.hpp"
@@ -618,6 +619,7 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
       for (const auto& c : res.report.combinations) levels.emplace_back(c.name, c.accuracy);
     if (all) plot_runs(curves, m, (dir / ("compare-" + m + ".svg")).string(), levels);
   }
+  write_file_atomic((dir / "report.html").string(), collection_report_html(out_dir));
   return res;
 }
 

@@ -77,6 +77,18 @@ std::string ConfusionMatrix::to_csv() const {
   return os.str();
 }
 
+std::vector<std::pair<int64_t, int64_t>> ConfusionMatrix::most_confused(size_t top) const {
+  std::vector<std::pair<int64_t, int64_t>> pairs;
+  for (int64_t t = 0; t < classes; ++t)
+    for (int64_t p = 0; p < classes; ++p)
+      if (t != p && at(t, p) > 0) pairs.emplace_back(t, p);
+  std::stable_sort(pairs.begin(), pairs.end(), [&](const auto& a, const auto& b) {
+    return at(a.first, a.second) > at(b.first, b.second);
+  });
+  if (pairs.size() > top) pairs.resize(top);
+  return pairs;
+}
+
 ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batch_size) {
   check(data.num_classes > 0, "confusion matrix: dataset '" + data.name + "' has no classes");
   check(data.target_width() == 1, "confusion matrix: expected one class index per sample");
@@ -99,6 +111,11 @@ ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batc
     for (int64_t r = 0; r < out.rows(); ++r) {
       const int64_t pred = out.cols() == 1 ? (out.at(r, 0) > 0.5f ? 1 : 0) : argmax_row(out, r);
       const auto truth = static_cast<int64_t>(y.at(r, 0));
+      if (pred != truth && pred < cm.classes) {
+        const double p1 = out.at(r, 0);
+        const double confidence = out.cols() == 1 ? (pred == 1 ? p1 : 1.0 - p1) : out.at(r, pred);
+        cm.mistakes.push_back({.index = b + r, .truth = truth, .predicted = pred, .confidence = confidence});
+      }
       if (pred < cm.classes) cm.counts[static_cast<size_t>(truth * cm.classes + pred)]++;
       else throw Error("confusion matrix: the model predicted output " + std::to_string(pred) + " but the dataset has " +
                        std::to_string(cm.classes) + " classes");

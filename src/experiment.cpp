@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include "nnlab/config_reader.hpp"
 #include "nnlab/data/augment.hpp"
@@ -17,6 +18,7 @@
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/denormals.hpp"
 #include "nnlab/kernels/gemm.hpp"
+#include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/training/callbacks.hpp"
 #include "nnlab/training/schedules.hpp"
@@ -47,11 +49,46 @@ nlohmann::json toml_to_json(const toml::node& node) {
   throw Error("unsupported TOML value (dates and times are not used by nnlab) at " + os.str());
 }
 
-std::string timestamp() {
+std::string timestamp(const char* format = "%Y%m%d-%H%M%S") {
   const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::localtime(&t));
+  char buf[40];
+  std::tm local{};
+  localtime_r(&t, &local);  // ensemble members start from several threads
+  std::strftime(buf, sizeof buf, format, &local);
   return buf;
+}
+
+// The processor's name as Linux reports it ("" elsewhere).
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+    }
+  return "";
+}
+
+// run.json: what the report shows besides the config: when and where the run started, and its data.
+nlohmann::json run_info(const Experiment& e, const DataSources& data, const Dataset* validation, bool validation_is_test) {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  nlohmann::json samples{{"train", data.train->size() - (validation && !validation_is_test ? validation->size() : 0)},
+                         {"validation", validation ? validation->size() : 0},
+                         {"test", data.test ? data.test->size() : 0}};
+  if (validation_is_test) samples["validation_from"] = "test";
+  return {{"name", e.name},
+          {"started", timestamp("%Y-%m-%d %H:%M:%S %Z")},
+          {"started_unix", static_cast<double>(std::time(nullptr))},
+          {"host", host},
+          {"cpu", cpu_model()},
+          {"threads", kernels::num_threads()},
+          {"seed", e.seed},
+          {"dataset", e.data.dataset},
+          {"samples", samples},
+          {"input_shape", data.train->sample_shape()},
+          {"classes", data.train->num_classes},
+          {"class_names", data.train->class_names}};
 }
 
 }  // namespace
@@ -390,6 +427,12 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   fs::create_directories(result.run_dir);
   const fs::path dir(result.run_dir);
   remove_stale_temporaries(dir.string());
+  // A run trained again into its folder is a run in progress until it ends: the last run's result and
+  // evaluation go, so that the page shown while training has nothing stale.
+  for (const char* stale : {"result.json", "confusion.csv", "evaluation.txt", "misclassified.json"}) {
+    std::error_code ec;
+    fs::remove(dir / stale, ec);
+  }
   write_file_atomic((dir / "config.json").string(), e.config.dump(2) + "\n");
   write_file_atomic((dir / "summary.txt").string(), model.summary());
   if (options.verbose > 0) std::printf("%s", model.summary().c_str());
@@ -403,9 +446,22 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   fit.checkpoint_path = (dir / "checkpoint.safetensors").string();
   fit.resume = options.resume;
 
+  const bool validation_is_test = validation && validation == data.test;
+  nlohmann::json info = run_info(e, data, validation.get(), validation_is_test);
+  if (options.resume && fs::exists(dir / "run.json")) {  // a resumed run keeps the time it first started
+    const auto before = nlohmann::json::parse(read_file((dir / "run.json").string()), nullptr, false);
+    if (before.is_object() && before.contains("started")) {
+      info["resumed"] = info["started"];
+      info["started"] = before["started"];
+      info["started_unix"] = before.value("started_unix", info["started_unix"].get<double>());
+    }
+  }
+  write_file_atomic((dir / "run.json").string(), info.dump(2) + "\n");
   const auto t0 = std::chrono::steady_clock::now();
+  RunFolderWriter folder_writer(dir.string());
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
+  cbs.push_back(&folder_writer);  // last: it sees what the others added to the logs
   const Dataset* fit_data = train.get();
   if (augmented) {
     if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
@@ -433,9 +489,13 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
     result.confusion = confusion_matrix(model, test);
     write_file_atomic((dir / "confusion.csv").string(), result.confusion.to_csv());
     write_file_atomic((dir / "evaluation.txt").string(), result.confusion.to_text());
+    write_misclassified(result.confusion, test, (dir / "misclassified.json").string(), result.evaluated_on);
   }
   // Written last: its presence marks a finished run (sweeps skip finished runs when resumed).
-  write_file_atomic((dir / "result.json").string(), result_json(result).dump(2) + "\n");
+  nlohmann::json rj = result_json(result);
+  rj["finished"] = timestamp("%Y-%m-%d %H:%M:%S %Z");
+  write_file_atomic((dir / "result.json").string(), rj.dump(2) + "\n");
+  write_file_atomic((dir / "report.html").string(), run_report_html(dir.string()));  // without the refresh now
   return result;
 }
 

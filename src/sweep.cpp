@@ -9,6 +9,7 @@
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"
+#include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
 
 namespace fs = std::filesystem;
@@ -318,6 +319,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
     }
     if (all && (m != "lr" || varies)) plot_runs(curves, m, (fs::path(out_dir) / ("compare-" + m + ".svg")).string());
   }
+  write_file_atomic((fs::path(out_dir) / "report.html").string(), collection_report_html(out_dir));
   return rows;
 }
 

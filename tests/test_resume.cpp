@@ -131,7 +131,7 @@ TEST(Resume, CtrlCStopsCleanlyAndSaysHowToResume) {
   kill(pid, SIGINT);
   int status = 0;
   waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_TRUE(WIFEXITED(status)) << "ended by signal " << WTERMSIG(status);
   EXPECT_EQ(WEXITSTATUS(status), 130);
   EXPECT_TRUE(fs::exists(run / "checkpoint.safetensors"));
   EXPECT_FALSE(fs::exists(run / "model.safetensors"));

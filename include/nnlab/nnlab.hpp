@@ -25,6 +25,7 @@
 #include "nnlab/random.hpp"
 #include "nnlab/sweep.hpp"
 #include "nnlab/report/diagnosis.hpp"
+#include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/report/png.hpp"
 #include "nnlab/tensor.hpp"

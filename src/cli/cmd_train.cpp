@@ -79,6 +79,7 @@ void add_train(CLI::App& app) {
       std::printf("final (%s data): loss %.6f\n", r.evaluated_on.c_str(), r.test_loss);
     }
     std::printf("run folder: %s\n", r.run_dir.c_str());
+    if (!args->quiet) std::printf("report: %s\n", (std::filesystem::path(r.run_dir) / "report.html").c_str());
   });
 }
 

@@ -67,5 +67,6 @@ void evaluate_ensemble_command(const std::string& path, const std::string& datas
 void add_plot(CLI::App& app);            // plot (run curves, run comparison, activations)
 void add_augment(CLI::App& app);         // augment (preview grid as PNG)
 void add_data(CLI::App& app);             // data (list, convert, synth, download)
+void add_report(CLI::App& app);           // report (report.html of a run, a sweep, or several runs)
 
 }  // namespace nnlab::cli

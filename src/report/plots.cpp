@@ -120,11 +120,11 @@ Panel curve_panel(const History& h, const std::string& name, const std::string& 
 
 }  // namespace
 
-std::vector<std::string> plot_history(const History& h, const std::string& path_prefix) {
-  check(!h.empty(), "plot: the history has no epochs (nothing to draw for '" + path_prefix + "')");
+std::vector<std::pair<std::string, plot::Figure>> history_figures(const History& h) {
+  check(!h.empty(), "plot: the history has no epochs (nothing to draw)");
   const auto keys = history_keys(h);
   const auto has = [&](const std::string& k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
-  std::vector<std::string> written;
+  std::vector<std::pair<std::string, Figure>> figures;
 
   if (has("loss") || has("val_loss")) {
     Figure fig;
@@ -144,8 +144,7 @@ std::vector<std::string> plot_history(const History& h, const std::string& path_
       p.series.push_back({.name = "lr", .x = epoch_axis(h), .y = lr, .color = 2});
       fig.panels.push_back(std::move(p));
     }
-    written.push_back(path_prefix + "loss.svg");
-    plot::write_svg(fig, written.back());
+    figures.emplace_back("loss", std::move(fig));
   }
 
   std::vector<std::string> metrics;
@@ -157,14 +156,23 @@ std::vector<std::string> plot_history(const History& h, const std::string& path_
   for (const auto& m : metrics) {
     Figure fig;
     fig.panels.push_back(curve_panel(h, m, (has("val_" + m) ? "Training and validation " : "Training ") + m));
-    written.push_back(path_prefix + file_name(m) + ".svg");
+    figures.emplace_back(file_name(m), std::move(fig));
+  }
+  return figures;
+}
+
+std::vector<std::string> plot_history(const History& h, const std::string& path_prefix) {
+  check(!h.empty(), "plot: the history has no epochs (nothing to draw for '" + path_prefix + "')");
+  std::vector<std::string> written;
+  for (const auto& [name, fig] : history_figures(h)) {
+    written.push_back(path_prefix + name + ".svg");
     plot::write_svg(fig, written.back());
   }
   return written;
 }
 
-void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
-               const std::string& path, const std::vector<std::pair<std::string, double>>& levels) {
+plot::Figure runs_figure(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
+                         const std::vector<std::pair<std::string, double>>& levels) {
   check(!runs.empty(), "plot: no runs to compare");
   const bool lower = lower_is_better(metric);
   const bool ranked = metric != "lr";  // the learning rate has no best epoch
@@ -211,7 +219,12 @@ void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const s
   p.note = ranked ? std::string("dots: each run's epoch of ") + (lower ? "lowest " : "highest ") + metric : "";
   if (!levels.empty()) p.note += std::string(p.note.empty() ? "" : "; ") + "dashed: values without epochs";
   if (p.y.log) p.note += p.note.empty() ? "log scale" : "; log scale";
-  plot::write_svg(fig, path);
+  return fig;
+}
+
+void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
+               const std::string& path, const std::vector<std::pair<std::string, double>>& levels) {
+  plot::write_svg(runs_figure(runs, metric, levels), path);
 }
 
 void plot_activations(const std::string& path) {

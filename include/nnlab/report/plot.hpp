@@ -156,6 +156,9 @@ DecisionGrid decision_grid(Model& model, const Dataset& data, int resolution = 8
 // path_prefix is usually a folder with a trailing slash ("runs/x/"). Returns the files written.
 // Throws nnlab::Error when the history has no epochs.
 std::vector<std::string> plot_history(const History& h, const std::string& path_prefix);
+// The same charts as figures, each with its file name without ".svg" ("loss", "accuracy", ...), for
+// pages that inline them (the HTML report).
+std::vector<std::pair<std::string, plot::Figure>> history_figures(const History& h);
 
 // One column (e.g. "val_loss") of several runs overlaid in one chart; each legend entry names the
 // run and its best value ("wide (lowest 0.6 at epoch 2)"; "highest" for accuracies), each run's dot
@@ -164,6 +167,9 @@ std::vector<std::string> plot_history(const History& h, const std::string& path_
 // nnlab::Error naming the run and the available columns when a run lacks the column.
 void plot_runs(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
                const std::string& path, const std::vector<std::pair<std::string, double>>& levels = {});
+// The chart plot_runs writes, as a figure.
+plot::Figure runs_figure(const std::vector<std::pair<std::string, History>>& runs, const std::string& metric,
+                         const std::vector<std::pair<std::string, double>>& levels = {});
 
 // Every activation of activation_names() over x in [-6, 6], one small panel each: the function solid,
 // its derivative (from the activation's backward with dy = 1) dashed. Softmax is drawn as the first
