@@ -362,6 +362,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
+  cbs.insert(cbs.end(), options.callbacks.begin(), options.callbacks.end());
   // Augmentation wraps the training data only; validation and test data are never augmented.
   std::optional<AugmentedDataset> augmented;
   const Dataset* fit_data = train.get();

@@ -90,11 +90,12 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   rng_ = Rng(options.seed);
   int first_epoch = options.initial_epoch;
-  std::vector<std::string> callback_states;
+  CheckpointExtras resumed;
   if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
-    first_epoch = load_checkpoint(options.checkpoint_path, history, &callback_states);
+    first_epoch = load_checkpoint(options.checkpoint_path, history, &resumed);
     st.iteration = optimizer_->iterations;
     st.initial_epoch = first_epoch;
+    st.resuming = true;
     if (options.verbose > 0)
       std::printf("resuming from %s at epoch %d\n", options.checkpoint_path.c_str(), first_epoch + 1);
   }
@@ -106,8 +107,23 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     return std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
   };
 
+  // The rate the checkpoint saved: the one the uninterrupted run has at this epoch's start, after every
+  // callback's on_epoch_end (a plateau cut, a schedule's last step).
+  const float resumed_rate = optimizer_->learning_rate;
   for (auto* c : all) c->on_train_begin(st);
-  for (size_t i = 0; i < callbacks.size() && i < callback_states.size(); ++i) callbacks[i]->restore(callback_states[i]);
+  if (st.resuming) {
+    for (size_t i = 0; i < callbacks.size() && i < resumed.callback_states.size(); ++i) {
+      if (!resumed.callback_states[i].empty()) callbacks[i]->restore(resumed.callback_states[i]);
+      if (i >= resumed.callback_buffers.size()) continue;
+      for (auto& [name, buf] : callbacks[i]->buffers()) {
+        auto it = resumed.callback_buffers[i].find(name);
+        if (it != resumed.callback_buffers[i].end()) *buf = std::move(it->second);
+        else buf->clear();
+      }
+    }
+    optimizer_->learning_rate = resumed_rate;
+    st.stop_training = resumed.stop_training;
+  }
   for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     for (auto* c : all) c->on_epoch_begin(epoch, st);
     if (options.shuffle) {  // each epoch's order depends only on the random state, so resuming repeats it
@@ -149,7 +165,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     }
     logs["lr"] = st.lr;
     for (auto* c : all) c->on_epoch_end(epoch, logs, st);
-    if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks);
+    if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks, st.stop_training);
   }
   for (auto* c : all) c->on_train_end(st);
   return history;
@@ -183,14 +199,20 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
 // metadata entry "nnlab.checkpoint" holds the next epoch, the optimizer's step count and rate, both
 // random states, the history as CSV and each callback's state.
 void Trainer::save_checkpoint(const std::string& path, int next_epoch, const History& history,
-                              const std::vector<Callback*>& callbacks) {
+                              const std::vector<Callback*>& callbacks, bool stop_training) {
   SafetensorsFile f;
   for (const auto& t : model_.named_tensors())
     f.tensors["model/" + t.name] = Tensor(t.shape, std::vector<float>(t.value.begin(), t.value.end()));
   for (const auto& [name, buf] : optimizer_->state())
     f.tensors["optimizer/" + name] = Tensor({static_cast<int64_t>(buf->size())}, *buf);
   nlohmann::json cb = nlohmann::json::array();
-  for (const auto* c : callbacks) cb.push_back(c->state());
+  for (size_t i = 0; i < callbacks.size(); ++i) {
+    cb.push_back(callbacks[i]->state());
+    for (const auto& [name, buf] : callbacks[i]->buffers()) {
+      if (!buf->empty())
+        f.tensors["callback/" + std::to_string(i) + "/" + name] = Tensor({static_cast<int64_t>(buf->size())}, *buf);
+    }
+  }
   const nlohmann::json meta{{"next_epoch", next_epoch},
                             {"iterations", optimizer_->iterations},
                             {"learning_rate", optimizer_->learning_rate},
@@ -198,7 +220,8 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
                             {"trainer_rng", rng_.state()},
                             {"model_rng", model_.rng().state()},
                             {"history", history.to_csv()},
-                            {"callbacks", cb}};
+                            {"callbacks", cb},
+                            {"stop_training", stop_training}};
   f.metadata["nnlab.checkpoint"] = meta.dump();
   f.metadata["nnlab.model"] = model_.config().dump();
   write_safetensors(path, f);
@@ -217,7 +240,7 @@ int checkpoint_next_epoch(const std::string& path) {
   }
 }
 
-int Trainer::load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states) {
+int Trainer::load_checkpoint(const std::string& path, History& history, CheckpointExtras* extras) {
   SafetensorsFile f = read_safetensors(path);
   auto it = f.metadata.find("nnlab.checkpoint");
   check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
@@ -249,8 +272,23 @@ int Trainer::load_checkpoint(const std::string& path, History& history, std::vec
   const History saved = History::from_csv(meta.at("history").get<std::string>(), path);
   history.epochs = saved.epochs;
   history.logs = saved.logs;
-  if (callback_states)
-    for (const auto& c : meta.at("callbacks")) callback_states->push_back(c.get<std::string>());
+  if (extras) {
+    for (const auto& c : meta.at("callbacks")) extras->callback_states.push_back(c.get<std::string>());
+    extras->callback_buffers.resize(extras->callback_states.size());
+    for (auto& [name, t] : f.tensors) {  // "callback/<index>/<buffer>"
+      if (name.rfind("callback/", 0) != 0) continue;
+      const size_t slash = name.find('/', 9);
+      size_t index = 0;
+      const std::string digits = name.substr(9, slash == std::string::npos ? std::string::npos : slash - 9);
+      check(slash != std::string::npos && !digits.empty() && digits.size() < 6 &&
+                digits.find_first_not_of("0123456789") == std::string::npos &&
+                (index = std::stoul(digits)) < extras->callback_buffers.size(),
+            path + ": checkpoint tensor '" + name + "' names no saved callback (" +
+                std::to_string(extras->callback_buffers.size()) + " saved)");
+      extras->callback_buffers[index][name.substr(slash + 1)] = std::vector<float>(t.data(), t.data() + t.size());
+    }
+    extras->stop_training = meta.value("stop_training", false);
+  }
   return meta.at("next_epoch").get<int>();
 }
 
