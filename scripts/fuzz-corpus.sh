@@ -53,6 +53,7 @@ batch_size = 8
 [schedule]
 type = "cosine"
 [early_stopping]
+monitor = "loss"
 patience = 5
 restore_best_weights = true
 TOML
