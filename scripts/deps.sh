@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages nnlab needs, only those that are missing. Safe to run repeatedly.
+# Installs the Debian packages nnlab needs, and any named as arguments, only those that are missing.
+# Safe to run repeatedly.
 set -euo pipefail
 packages=(g++ cmake make libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libmuparser-dev
           zlib1g-dev libgtest-dev libbenchmark-dev dataset-fashion-mnist
           chromium)  # chromium: tests/test_report.cpp checks report.html in a headless browser
+packages+=("$@")  # more for one script (scripts/fuzz.sh: clang and libFuzzer)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -461,6 +461,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   RunFolderWriter folder_writer(dir.string());
   std::vector<Callback*> cbs;
   for (const auto& c : callbacks) cbs.push_back(c.get());
+  cbs.insert(cbs.end(), options.callbacks.begin(), options.callbacks.end());
   cbs.push_back(&folder_writer);  // last: it sees what the others added to the logs
   const Dataset* fit_data = train.get();
   if (augmented) {

@@ -276,7 +276,10 @@ TEST(Penalties, L1L2GradientAndMaxNorm) {
   auto c = check_gradient(f, m.params(), grads);
   EXPECT_LT(c.max_error, kGradTolerance) << c;
   double expected = 0;
-  for (float v : m.named_tensors()[0].value) expected += 0.01 * std::fabs(v) + 0.05 * v * v;
+  // The view is copied out first: a range-for over a member of the temporary vector would read it
+  // after it is destroyed (AddressSanitizer's heap-use-after-free).
+  const std::span<float> kernel = m.named_tensors()[0].value;
+  for (float v : kernel) expected += 0.01 * std::fabs(v) + 0.05 * v * v;
   EXPECT_NEAR(m.penalty(), expected, 1e-7);
 
   KernelPenalty mn;

@@ -94,6 +94,8 @@ struct RunOptions {
   std::string out_dir;  // "" = runs/<name>-<timestamp>
   int verbose = 1;
   bool resume = false;  // continue out_dir's checkpoint (checkpoint.safetensors) when it has one
+  // More callbacks for fit, after the experiment's own (schedule, plateau, early stopping); not owned.
+  std::vector<Callback*> callbacks;
 };
 struct RunResult {
   std::string run_dir;

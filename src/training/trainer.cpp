@@ -97,14 +97,15 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   rng_ = Rng(options.seed);
   int first_epoch = options.initial_epoch;
-  std::vector<std::string> callback_states;
+  CheckpointExtras resumed;
   if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
-    first_epoch = load_checkpoint(options.checkpoint_path, history, &callback_states);
+    first_epoch = load_checkpoint(options.checkpoint_path, history, &resumed);
     check(first_epoch <= options.epochs,
           options.checkpoint_path + ": the checkpoint's next_epoch is " + std::to_string(first_epoch) +
               ", beyond the " + std::to_string(options.epochs) + " epochs of this run (a corrupt checkpoint?)");
     st.iteration = optimizer_->iterations;
     st.initial_epoch = first_epoch;
+    st.resuming = true;
     if (options.verbose > 0)
       std::printf("resuming from %s at epoch %d\n", options.checkpoint_path.c_str(), first_epoch + 1);
   }
@@ -116,14 +117,27 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     return std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
   };
 
+  // The rate the checkpoint saved: the one the uninterrupted run has at this epoch's start, after every
+  // callback's on_epoch_end (a plateau cut, a schedule's last step).
+  const float resumed_rate = optimizer_->learning_rate;
   for (auto* c : all) c->on_train_begin(st);
-  for (size_t i = 0; i < callbacks.size() && i < callback_states.size(); ++i) {
-    try {
-      callbacks[i]->restore(callback_states[i]);
-    } catch (const std::exception& e) {  // a JSON or nnlab error from a corrupt state
-      throw Error(options.checkpoint_path + ": corrupt checkpoint metadata: the state of callback " +
-                  std::to_string(i + 1) + " cannot be restored: " + e.what());
+  if (st.resuming) {
+    for (size_t i = 0; i < callbacks.size() && i < resumed.callback_states.size(); ++i) {
+      try {
+        if (!resumed.callback_states[i].empty()) callbacks[i]->restore(resumed.callback_states[i]);
+      } catch (const std::exception& e) {  // a JSON or nnlab error from a corrupt state
+        throw Error(options.checkpoint_path + ": corrupt checkpoint metadata: the state of callback " +
+                    std::to_string(i + 1) + " cannot be restored: " + e.what());
+      }
+      if (i >= resumed.callback_buffers.size()) continue;
+      for (auto& [name, buf] : callbacks[i]->buffers()) {
+        auto it = resumed.callback_buffers[i].find(name);
+        if (it != resumed.callback_buffers[i].end()) *buf = std::move(it->second);
+        else buf->clear();
+      }
     }
+    optimizer_->learning_rate = resumed_rate;
+    st.stop_training = resumed.stop_training;
   }
   for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
     for (auto* c : all) c->on_epoch_begin(epoch, st);
@@ -166,7 +180,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     }
     logs["lr"] = st.lr;
     for (auto* c : all) c->on_epoch_end(epoch, logs, st);
-    if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks);
+    if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks, st.stop_training);
   }
   for (auto* c : all) c->on_train_end(st);
   return history;
@@ -201,14 +215,20 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
 // metadata entry "nnlab.checkpoint" holds the next epoch, the optimizer's step count and rate, both
 // random states, the history as CSV and each callback's state.
 void Trainer::save_checkpoint(const std::string& path, int next_epoch, const History& history,
-                              const std::vector<Callback*>& callbacks) {
+                              const std::vector<Callback*>& callbacks, bool stop_training) {
   SafetensorsFile f;
   for (const auto& t : model_.named_tensors())
     f.tensors["model/" + t.name] = Tensor(t.shape, std::vector<float>(t.value.begin(), t.value.end()));
   for (const auto& [name, buf] : optimizer_->state())
     f.tensors["optimizer/" + name] = Tensor({static_cast<int64_t>(buf->size())}, *buf);
   nlohmann::json cb = nlohmann::json::array();
-  for (const auto* c : callbacks) cb.push_back(c->state());
+  for (size_t i = 0; i < callbacks.size(); ++i) {
+    cb.push_back(callbacks[i]->state());
+    for (const auto& [name, buf] : callbacks[i]->buffers()) {
+      if (!buf->empty())
+        f.tensors["callback/" + std::to_string(i) + "/" + name] = Tensor({static_cast<int64_t>(buf->size())}, *buf);
+    }
+  }
   const nlohmann::json meta{{"next_epoch", next_epoch},
                             {"iterations", optimizer_->iterations},
                             {"learning_rate", optimizer_->learning_rate},
@@ -216,7 +236,8 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
                             {"trainer_rng", rng_.state()},
                             {"model_rng", model_.rng().state()},
                             {"history", history.to_csv()},
-                            {"callbacks", cb}};
+                            {"callbacks", cb},
+                            {"stop_training", stop_training}};
   f.metadata["nnlab.checkpoint"] = meta.dump();
   f.metadata["nnlab.model"] = model_.config().dump();
   write_safetensors(path, f);
@@ -270,7 +291,7 @@ int checkpoint_next_epoch(const std::string& path) {
   return CheckpointMeta(path, read_safetensors(path)).next_epoch();
 }
 
-int Trainer::load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states) {
+int Trainer::load_checkpoint(const std::string& path, History& history, CheckpointExtras* extras) {
   SafetensorsFile f = read_safetensors(path);
   const CheckpointMeta meta(path, f);
   bool same_model = false;
@@ -305,7 +326,9 @@ int Trainer::load_checkpoint(const std::string& path, History& history, std::vec
     buf->assign(ti->second.data(), ti->second.data() + ti->second.size());
   }
   for (const auto& [name, t] : f.tensors) {
-    check(known.count(name) > 0, path + ": the checkpoint has tensor '" + name + "' " + shape_str(t.shape()) +
+    // Callbacks' buffers ("callback/<index>/<name>") are checked against the saved callbacks below.
+    check(known.count(name) > 0 || name.rfind("callback/", 0) == 0,
+          path + ": the checkpoint has tensor '" + name + "' " + shape_str(t.shape()) +
                                      " that neither the model nor the '" + optimizer_->name() + "' optimizer has");
   }
   optimizer_->iterations = meta.get<int64_t>("iterations", "a whole number of at least 0");
@@ -320,14 +343,32 @@ int Trainer::load_checkpoint(const std::string& path, History& history, std::vec
   const History saved = History::from_csv(meta.get<std::string>("history", "the history as CSV text"), path);
   history.epochs = saved.epochs;
   history.logs = saved.logs;
-  if (callback_states) {
+  if (extras) {
     check(meta.meta.contains("callbacks") && meta.meta.at("callbacks").is_array(),
           path + ": corrupt checkpoint metadata: 'callbacks' must be a list of callback states");
     for (const auto& c : meta.meta.at("callbacks")) {
       check(c.is_string(), path + ": corrupt checkpoint metadata: 'callbacks' holds " + c.dump() +
                                ", not a callback's state (text)");
-      callback_states->push_back(c.get<std::string>());
+      extras->callback_states.push_back(c.get<std::string>());
     }
+    extras->callback_buffers.resize(extras->callback_states.size());
+    for (auto& [name, t] : f.tensors) {  // "callback/<index>/<buffer>"
+      if (name.rfind("callback/", 0) != 0) continue;
+      const size_t slash = name.find('/', 9);
+      size_t index = 0;
+      const std::string digits = name.substr(9, slash == std::string::npos ? std::string::npos : slash - 9);
+      check(slash != std::string::npos && !digits.empty() && digits.size() < 6 &&
+                digits.find_first_not_of("0123456789") == std::string::npos &&
+                (index = std::stoul(digits)) < extras->callback_buffers.size(),
+            path + ": checkpoint tensor '" + name + "' names no saved callback (" +
+                std::to_string(extras->callback_buffers.size()) + " saved)");
+      extras->callback_buffers[index][name.substr(slash + 1)] = std::vector<float>(t.data(), t.data() + t.size());
+    }
+    const auto stop = meta.meta.find("stop_training");
+    check(stop == meta.meta.end() || stop->is_boolean(),
+          path + ": corrupt checkpoint metadata: 'stop_training' must be true or false, got " +
+              (stop == meta.meta.end() ? std::string() : stop->dump()));
+    extras->stop_training = stop != meta.meta.end() && stop->get<bool>();
   }
   return meta.next_epoch();
 }

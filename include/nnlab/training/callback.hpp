@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace nnlab {
 
@@ -24,6 +26,10 @@ struct TrainState {
   int64_t iteration = 0;        // optimizer steps taken so far
   float lr = 0;                 // learning rate used for the current step
   bool stop_training = false;   // a callback sets this to end training after the current epoch
+  // fit continues from a checkpoint: right after on_train_begin it restores each callback's state()
+  // and buffers(), and puts back the optimizer's rate as the checkpoint saved it (a callback that
+  // sets the rate in on_train_begin should leave it alone when resuming).
+  bool resuming = false;
 };
 
 class Callback {
@@ -38,9 +44,13 @@ class Callback {
   virtual void on_train_end(TrainState&) {}
 
   // A callback with state that matters across epochs (counters, the best value so far) returns it
-  // here as text, so a checkpoint can save it and a resumed run restore it.
+  // here as text, so a checkpoint can save it and a resumed run restore it. fit() calls restore()
+  // after on_train_begin (which resets the state), and only when the checkpoint saved a state.
   virtual std::string state() const { return ""; }
   virtual void restore(const std::string& /*state*/) {}
+  // Large numeric state (EarlyStopping's kept weights) as named float buffers, saved as checkpoint
+  // tensors "callback/<index>/<name>" and refilled after restore(); an empty buffer is not saved.
+  virtual std::vector<std::pair<std::string, std::vector<float>*>> buffers() { return {}; }
 };
 
 }  // namespace nnlab

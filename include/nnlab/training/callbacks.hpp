@@ -50,6 +50,8 @@ class LearningRateScheduler : public Callback {
 // When another callback changes the rate between steps (ReduceLROnPlateau cutting it by a factor),
 // the base is scaled by the same factor, so the schedule continues from the cut rate. At train end
 // the optimizer's learning_rate is set back to the base (with those cuts), ready for another fit.
+// Its state (the base, the epoch, the rate it set last) is saved in checkpoints, so a resumed run
+// continues with exactly the rates of an uninterrupted one.
 class ScheduleCallback : public Callback {
  public:
   explicit ScheduleCallback(std::shared_ptr<Schedule> schedule, int verbose = 0);
@@ -68,6 +70,9 @@ class ScheduleCallback : public Callback {
   int epoch_ = 0;
   float base_ = 0;
   std::optional<float> last_set_;  // the rate this callback set last, to notice others' changes
+  int epochs_ = 0;                 // the run's length, from on_train_begin
+  int64_t steps_per_epoch_ = 0;
+  bool unchecked_ = false;         // resuming: the rates are checked once the base is restored
 };
 
 // Keras's ReduceLROnPlateau. At each epoch end, with current = logs[monitor]:
@@ -131,10 +136,10 @@ class EarlyStopping : public Callback {
   void on_train_begin(TrainState& s) override;
   void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
   void on_train_end(TrainState& s) override;
-  // Counters and the best value survive a resume; the kept best weights do not (restore_best_weights
-  // then keeps the best of the epochs after the resume).
+  // Counters, the best value and the kept best weights (as buffers) survive a resume.
   std::string state() const override;
   void restore(const std::string& state) override;
+  std::vector<std::pair<std::string, std::vector<float>*>> buffers() override;
   int stopped_epoch() const { return stopped_epoch_; }  // 0 when it did not stop training
   int best_epoch() const { return best_epoch_; }
   std::optional<double> best() const { return best_; }
@@ -152,7 +157,7 @@ class EarlyStopping : public Callback {
 
 // Keras's CSVLogger: one row per epoch, flushed, with the columns "epoch" (from 0) and the first
 // epoch's log keys in sorted order. append: add to an existing file, writing the header only if
-// the file is empty. Values are written as the shortest decimal that reads back the same; a key an
+// the file is empty (and when fit resumes from a checkpoint). Values are written as the shortest decimal that reads back the same; a key an
 // epoch lacks is left empty (Keras writes NA), so History::from_csv reads the file.
 class CSVLogger : public Callback {
  public:
@@ -160,8 +165,13 @@ class CSVLogger : public Callback {
   void on_train_begin(TrainState& s) override;
   void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
   void on_train_end(TrainState& s) override;
+  // The file's length and columns after the last checkpointed epoch: a resumed run cuts off rows
+  // written after it and appends, so the file ends as an uninterrupted run's would.
+  std::string state() const override;
+  void restore(const std::string& state) override;
 
  private:
+  void open(bool append);
   std::string path_;
   bool append_;
   char sep_;
@@ -187,6 +197,8 @@ class ModelCheckpoint : public Callback {
  public:
   explicit ModelCheckpoint(std::string path, const ModelCheckpointOptions& options = {});
   void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
+  std::string state() const override;  // the best value, so a resumed run keeps the same bar
+  void restore(const std::string& state) override;
   std::optional<double> best() const { return best_; }
   // The path for an epoch (from 0) and its logs; throws naming a field the logs lack.
   std::string path_for(int epoch, const Logs& logs) const;

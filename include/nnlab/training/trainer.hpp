@@ -1,5 +1,6 @@
 // Trainer: Keras's compile + fit / evaluate / predict around a Sequential model.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,11 +48,16 @@ class Trainer {
   void check_data(const Dataset& data) const;
 
   // Checkpoints: see FitOptions::checkpoint_path. load_checkpoint restores the model, optimizer and
-  // random state and the history, returns the next epoch to run, and hands back each callback's saved
-  // state (fit() restores them after on_train_begin, which resets them).
+  // random state and the history, returns the next epoch to run, and hands back what the callbacks
+  // and the loop kept (fit() restores the callbacks after on_train_begin, which resets them).
+  struct CheckpointExtras {
+    std::vector<std::string> callback_states;  // each callback's state(), in order
+    std::vector<std::map<std::string, std::vector<float>>> callback_buffers;  // each one's buffers() by name
+    bool stop_training = false;  // a callback had stopped training: a resume runs no further epoch
+  };
   void save_checkpoint(const std::string& path, int next_epoch, const History& history,
-                       const std::vector<Callback*>& callbacks);
-  int load_checkpoint(const std::string& path, History& history, std::vector<std::string>* callback_states = nullptr);
+                       const std::vector<Callback*>& callbacks, bool stop_training = false);
+  int load_checkpoint(const std::string& path, History& history, CheckpointExtras* extras = nullptr);
 
   Model& model() { return model_; }
   Loss& loss() { return *loss_; }

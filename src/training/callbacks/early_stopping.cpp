@@ -77,7 +77,8 @@ void EarlyStopping::on_train_end(TrainState& s) {
 }
 
 std::string EarlyStopping::state() const {
-  nlohmann::json j{{"wait", wait_}, {"stopped_epoch", stopped_epoch_}, {"best_epoch", best_epoch_}};
+  nlohmann::json j{{"wait", wait_}, {"stopped_epoch", stopped_epoch_}, {"best_epoch", best_epoch_},
+                   {"have_best_weights", have_best_weights_}};
   if (best_) j["best"] = *best_;
   return j.dump();
 }
@@ -90,6 +91,11 @@ void EarlyStopping::restore(const std::string& state) {
   best_epoch_ = j.at("best_epoch").get<int>();
   if (j.contains("best")) best_ = j["best"].get<double>();
   else best_.reset();
+  have_best_weights_ = j.value("have_best_weights", false);  // the weights come back through buffers()
+}
+
+std::vector<std::pair<std::string, std::vector<float>*>> EarlyStopping::buffers() {
+  return {{"best_params", &best_params_}, {"best_state", &best_state_}};
 }
 
 }  // namespace nnlab

@@ -149,4 +149,16 @@ void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs, TrainState& s) {
   save_model(*s.model, path, {{"nnlab.checkpoint.epoch", std::to_string(epoch + 1)}, {"nnlab.checkpoint.logs", log_json.dump()}});
 }
 
+std::string ModelCheckpoint::state() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (best_) j["best"] = *best_;
+  return j.dump();
+}
+
+void ModelCheckpoint::restore(const std::string& state) {
+  const auto j = nlohmann::json::parse(state);
+  if (j.contains("best")) best_ = j["best"].get<double>();
+  else best_.reset();
+}
+
 }  // namespace nnlab

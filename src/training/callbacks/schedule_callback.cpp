@@ -18,13 +18,27 @@ void ScheduleCallback::on_train_begin(TrainState& s) {
   check(s.optimizer != nullptr, "ScheduleCallback: the training state has no optimizer");
   base_ = s.optimizer->learning_rate;
   schedule_->bind_run(s.epochs, s.steps_per_epoch);
-  schedule_->validate(s.epochs, s.steps_per_epoch, base_);
+  epochs_ = s.epochs;
+  steps_per_epoch_ = s.steps_per_epoch;
   epoch_ = s.initial_epoch;
   last_set_.reset();
+  if (s.resuming) {
+    // The optimizer holds the rate of the checkpoint's last step, not the base: restore() brings back
+    // the base and the last rate set, and the rates are checked from that base. Touching the rate
+    // here would read as another callback's change at the next step and scale the base by it.
+    last_set_ = s.optimizer->learning_rate;
+    unchecked_ = true;
+    return;
+  }
+  schedule_->validate(s.epochs, s.steps_per_epoch, base_);
   apply(s);
 }
 
 void ScheduleCallback::on_epoch_begin(int epoch, TrainState& s) {
+  if (unchecked_) {  // resumed from a checkpoint that kept no state for this callback
+    schedule_->validate(epochs_, steps_per_epoch_, base_);
+    unchecked_ = false;
+  }
   epoch_ = epoch;
   apply(s);
   if (verbose_ > 0) {
@@ -70,6 +84,10 @@ void ScheduleCallback::restore(const std::string& state) {
   epoch_ = j.at("epoch").get<int>();
   if (j.contains("last_set")) last_set_ = j["last_set"].get<float>();
   else last_set_.reset();
+  if (epochs_ > 0) {
+    schedule_->validate(epochs_, steps_per_epoch_, base_);
+    unchecked_ = false;
+  }
 }
 
 }  // namespace nnlab
