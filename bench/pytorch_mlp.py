@@ -14,30 +14,19 @@ Environment variables (OMP_*, GOMP_SPINCOUNT, MKL_*) must be set by the caller: 
 torch is imported.
 """
 import argparse
-import gzip
 import json
-import os
 import statistics
 import sys
 import time
 
 import numpy as np
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    magic = int.from_bytes(raw[0:4], "big")
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(magic & 0xFF)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+from course_data import load_split
 
 
 def load(samples):
-    x = read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"))[:samples].reshape(-1, 784)
-    y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"))[:samples]
-    return (x.astype(np.float32) / 255.0), y.astype(np.int64)
+    x, y = load_split("train", samples)
+    return x, y.astype(np.int64)
 
 
 def main():
