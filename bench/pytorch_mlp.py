@@ -15,6 +15,7 @@ torch is imported.
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
