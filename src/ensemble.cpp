@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"
@@ -230,12 +231,7 @@ Ensemble load_ensemble(const std::string& path) {
   const std::string where = file.string();
   check(fs::is_regular_file(file, ec), fs::is_directory(path, ec) ? path + ": no ensemble.json in this folder"
                                                                  : where + ": no such ensemble file");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(where));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(where + ": corrupt ensemble file (invalid JSON: " + e.what() + ")");
-  }
+  const nlohmann::json j = parse_json(read_file(where), where + ": corrupt ensemble file");
   check(j.is_object() && j.value("format", "") == "nnlab-ensemble",
         where + ": not an nnlab ensemble file (it lacks \"format\": \"nnlab-ensemble\")");
   const fs::path dir = file.parent_path();
@@ -504,7 +500,8 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
   auto train_member = [&](size_t i, bool side_by_side) {
     const fs::path run = dir / members[i].name;
     if (fs::exists(run / "result.json")) {
-      const auto used = nlohmann::json::parse(read_file((run / "config.json").string()));
+      const std::string config = (run / "config.json").string();
+      const auto used = parse_json(read_file(config), config);
       check(used == members[i].config, run.string() + " was trained with another configuration than this ensemble's " +
                                            members[i].name + "; give another --out, or remove that folder to retrain it");
       std::lock_guard<std::mutex> lock(print);
@@ -593,7 +590,8 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
   std::vector<std::pair<std::string, History>> curves;
   for (size_t i = 0; i < k; ++i) {
     const fs::path run = dir / members[i].name;
-    const auto r = nlohmann::json::parse(read_file((run / "result.json").string()));
+    const std::string result = (run / "result.json").string();
+    const auto r = parse_json(read_file(result), result);
     res.report.members[i].train_seconds = r.value("train_seconds", -1.0);
     curves.emplace_back(members[i].name + " (" + members[i].detail + ")",
                         History::from_csv(read_file((run / "history.csv").string()), run.string()));

@@ -96,14 +96,7 @@ nlohmann::json run_info(const Experiment& e, const DataSources& data, const Data
 nlohmann::json parse_config_file(const std::string& path) {
   const std::string text = read_file(path);
   if (fs::path(path).extension() == ".json") {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(path + ": invalid JSON: " + e.what());
-    }
-    check_json_depth(j, path);
-    return j;
+    return parse_json(text, path);
   }
   try {
     return toml_to_json(toml::parse(text, path));

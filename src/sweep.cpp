@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"
@@ -253,7 +254,8 @@ static SweepRow row_of(const std::string& variant, const std::string& run_dir, c
   SweepRow r;
   r.variant = variant;
   r.run_dir = run_dir;
-  const auto j = nlohmann::json::parse(read_file((fs::path(run_dir) / "result.json").string()));
+  const std::string result = (fs::path(run_dir) / "result.json").string();
+  const auto j = parse_json(read_file(result), result);
   r.params = j.value("params", int64_t{0});
   r.train_seconds = j.value("train_seconds", 0.0);
   r.verdict = j.value("verdict", "");

@@ -111,6 +111,9 @@ TEST_F(BadInput, DeeplyNestedJsonIsRefusedNotAStackOverflow) {
                                                  std::string(depth, ']') + "}}",
                                              ""));
   expect_refused("summary " + path("deep.safetensors"), 1, {"deep.safetensors", "nested more than 64"});
+  // Found by fuzz_experiment: a number too large for a double, refused naming the file.
+  const std::string huge = experiment("huge.json", "{\"seed\": 22000084e701}");
+  expect_refused("train " + huge, 1, {"huge.json", "not valid JSON", "number overflow"});
   // Deep but legal nesting still reaches the normal checks.
   const std::string ok = experiment("ok.json", "{\"x\": [[[1]]]}");
   expect_refused("train " + ok, 1, {"ok.json", "missing [model]"});
@@ -304,6 +307,10 @@ TEST_F(BadInput, LibraryMessagesNameTheFileAndKey) {
   edit(model, [](SafetensorsFile& s) { s.metadata["nnlab.experiment"] = "{\"model\": 3}"; });
   expect_refused("evaluate " + run, 1, {"model.safetensors", "'nnlab.experiment'"});
   edit(model, [](SafetensorsFile& s) { s.metadata["nnlab.experiment"] = "{not json"; });
+  expect_refused("evaluate " + run, 1, {"model.safetensors", "'nnlab.experiment'", "not valid JSON"});
+  // Found by fuzz_experiment: a number too large for a double is a JSON "out of range" error, not a
+  // parse error, and escaped as a raw library message naming no file.
+  edit(model, [](SafetensorsFile& s) { s.metadata["nnlab.experiment"] = "{\"seed\": 22000084e701}"; });
   expect_refused("evaluate " + run, 1, {"model.safetensors", "'nnlab.experiment'", "not valid JSON"});
 
   nnlab::testing::write_file(path("neg.safetensors"),

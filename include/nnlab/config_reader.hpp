@@ -31,6 +31,20 @@ inline void check_json_depth(const nlohmann::json& value, const std::string& whe
   }
 }
 
+// Parses JSON text nnlab did not write itself (an experiment file, a model's or checkpoint's
+// metadata): every defect (a syntax error, a number out of range, nesting deeper than
+// kMaxJsonDepth) becomes one nnlab::Error that starts with `where` and says "not valid JSON".
+inline nlohmann::json parse_json(const std::string& text, const std::string& where) {
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": not valid JSON: " + e.what());
+  }
+  check_json_depth(value, where);
+  return value;
+}
+
 class ConfigReader {
  public:
   // where: how to name this object in messages, e.g. "layer 2 (dense)".

@@ -11,6 +11,7 @@
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/evaluation.hpp"
+#include "nnlab/config_reader.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/metrics.hpp"
@@ -31,12 +32,7 @@ static std::string model_path(const std::string& arg) {
 static Experiment experiment_of(const std::map<std::string, std::string>& meta, const std::string& path) {
   auto it = meta.find("nnlab.experiment");
   check(it != meta.end(), path + ": the model carries no experiment; pass --dataset");
-  nlohmann::json config;
-  try {
-    config = nlohmann::json::parse(it->second);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": metadata 'nnlab.experiment' is not valid JSON: " + e.what());
-  }
+  const nlohmann::json config = parse_json(it->second, path + ": metadata 'nnlab.experiment'");
   try {
     return Experiment::from_json(config, path);
   } catch (const Error& e) {

@@ -70,7 +70,7 @@ json json_of(const fs::path& p) {
   if (t.empty()) return json();
   try {
     return json::parse(t);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     return json();
   }
 }

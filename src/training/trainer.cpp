@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/metrics.hpp"
 #include "nnlab/io/safetensors.hpp"
@@ -254,11 +255,7 @@ struct CheckpointMeta {
   CheckpointMeta(const std::string& p, const SafetensorsFile& f) : path(p) {
     auto it = f.metadata.find("nnlab.checkpoint");
     check(it != f.metadata.end(), path + ": not an nnlab checkpoint (no 'nnlab.checkpoint' metadata)");
-    try {
-      meta = nlohmann::json::parse(it->second);
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(path + ": corrupt checkpoint metadata 'nnlab.checkpoint': not valid JSON (" + e.what() + ")");
-    }
+    meta = parse_json(it->second, path + ": corrupt checkpoint metadata 'nnlab.checkpoint'");
     check(meta.is_object(), path + ": corrupt checkpoint metadata 'nnlab.checkpoint': not a JSON object");
   }
 
@@ -296,11 +293,7 @@ int Trainer::load_checkpoint(const std::string& path, History& history, Checkpoi
   const CheckpointMeta meta(path, f);
   bool same_model = false;
   if (auto m = f.metadata.find("nnlab.model"); m != f.metadata.end()) {
-    try {
-      same_model = nlohmann::json::parse(m->second) == model_.config();
-    } catch (const nlohmann::json::exception&) {
-      throw Error(path + ": corrupt checkpoint metadata 'nnlab.model': not valid JSON");
-    }
+    same_model = parse_json(m->second, path + ": corrupt checkpoint metadata 'nnlab.model'") == model_.config();
   }
   check(same_model, path + ": the checkpoint was written by a different model architecture");
   const std::string optimizer = meta.get<std::string>("optimizer", "the optimizer's name");
