@@ -11,7 +11,11 @@ class Interrupted : public Error {
   using Error::Error;
 };
 
-void install_interrupt_handler();  // SIGINT and SIGTERM
+// SIGINT and SIGTERM; once per process. The calling thread, and every thread it starts afterwards,
+// then blocks both signals (a watcher thread of nnlab's takes them instead): a signal handled inside
+// one of oneDNN's JIT kernels would corrupt the heap (see interrupt.cpp). Call it from the thread
+// that will train, before starting threads of your own.
+void install_interrupt_handler();
 bool interrupt_requested();
 void clear_interrupt();
 
