@@ -16,6 +16,19 @@
 #include "nnlab/error.hpp"
 #include "nnlab/training/history.hpp"
 
+// True in a build with AddressSanitizer (scripts/sanitize.sh): its shadow memory and quarantine count
+// in the process's resident memory, so tests that measure memory skip themselves there.
+#if defined(__SANITIZE_ADDRESS__)
+#define NNLAB_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NNLAB_UNDER_ASAN 1
+#endif
+#endif
+#ifndef NNLAB_UNDER_ASAN
+#define NNLAB_UNDER_ASAN 0
+#endif
+
 namespace nnlab::testing {
 
 // Runs f, expects an nnlab::Error, and returns its message.
