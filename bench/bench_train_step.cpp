@@ -5,6 +5,10 @@
 // real Fashion-MNIST is bench/run_vs_pytorch.py (with bench_vs_pytorch); see docs/PERFORMANCE.md.
 #include <benchmark/benchmark.h>
 
+#include <string>
+#include <vector>
+
+#include <nnlab/kernels/gemm.hpp>
 #include <nnlab/nnlab.hpp>
 
 namespace {
@@ -63,8 +67,32 @@ void BM_GemmSameShapes(benchmark::State& state) {
                                                  benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Each product of a training step of the course MLP 784-1024-512-256-10, one at a time, as Dense calls
+// them (the weight gradient through kernels::weight_gradient): which shapes oneDNN runs slowly at small
+// batches (docs/PERFORMANCE.md, "Where a batch-32 step of the course MLP goes").
+//   ./build/bench/bench_train_step --benchmark_filter=CourseProduct
+constexpr int64_t kCourse[] = {784, 1024, 512, 256, 10};
+
+void BM_CourseProduct(benchmark::State& state) {
+  const int64_t batch = state.range(0), layer = state.range(1), kind = state.range(2);
+  nnlab::kernels::set_num_threads(static_cast<int>(state.range(3)));
+  const int64_t in = kCourse[layer], out = kCourse[layer + 1];
+  nnlab::Tensor x({batch, in}, 0.5f), w({in, out}, 0.01f), z({batch, out}, 0.1f), dw({in, out}), dx({batch, in});
+  std::vector<float> scratch;
+  for (auto _ : state) {
+    if (kind == 0) nnlab::kernels::gemm(false, false, batch, out, in, 1, x.data(), w.data(), 0, z.data());
+    if (kind == 1) nnlab::kernels::weight_gradient(batch, in, out, x.data(), z.data(), dw.data(), scratch);
+    if (kind == 2) nnlab::kernels::gemm(false, true, batch, in, out, 1, z.data(), w.data(), 0, dx.data());
+  }
+  state.SetLabel(std::to_string(in) + "->" + std::to_string(out) + (kind == 0 ? " forward" : kind == 1 ? " weight grad" : " input grad"));
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(batch * in * out) * 1e-9,
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
+BENCHMARK(BM_CourseProduct)->ArgsProduct({{32, 128}, {0, 1, 2, 3}, {0, 1, 2}, {1, 2}})
+    ->ArgNames({"batch", "layer", "kind", "threads"})->UseRealTime();
 BENCHMARK(BM_TrainStep)->ArgsProduct({{32, 128, 1024}, {1, 2}})->ArgNames({"batch", "threads"})->UseRealTime();
 BENCHMARK(BM_GemmSameShapes)->ArgsProduct({{32, 128, 1024}, {1, 2}})->ArgNames({"batch", "threads"})->UseRealTime();
 BENCHMARK_MAIN();
