@@ -22,6 +22,7 @@
 #include "nnlab/optimizers/optimizer.hpp"
 #include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
+#include "nnlab/text.hpp"
 #include "nnlab/training/history.hpp"
 #include "nnlab/training/trainer.hpp"
 
@@ -146,7 +147,7 @@ void CombinerOptions::validate() const {
   check(epochs >= 1, "combiner: epochs must be at least 1, got " + std::to_string(epochs));
   check(min_steps >= 0, "combiner: min_steps must be 0 or more, got " + std::to_string(min_steps));
   check(batch_size >= 1, "combiner: batch_size must be at least 1, got " + std::to_string(batch_size));
-  check(learning_rate > 0, "combiner: learning_rate must be positive, got " + std::to_string(learning_rate));
+  check(learning_rate > 0, "combiner: learning_rate must be positive, got " + number_str(learning_rate));
 }
 
 Model train_combiner(const std::vector<Tensor>& holdout_outputs, const Tensor& labels, const CombinerOptions& o) {

@@ -400,7 +400,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
     const auto schedule = make_schedule(e.schedule, e.source + " [schedule]");
     schedule->bind_run(e.train.epochs, steps);
     try {
-      schedule->validate(e.train.epochs, steps, make_optimizer(e.train.optimizer, e.train.optimizer_options)->learning_rate);
+      schedule->validate(e.train.epochs, steps, static_cast<float>(make_optimizer(e.train.optimizer, e.train.optimizer_options)->initial_learning_rate()));
     } catch (const Error& err) {
       throw Error(e.source + " [schedule]: " + err.what());
     }

@@ -12,6 +12,7 @@
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
+#include "nnlab/text.hpp"
 
 namespace fs = std::filesystem;
 
@@ -53,11 +54,8 @@ nlohmann::json with_hidden(const nlohmann::json& layers, const std::vector<nlohm
   return out;
 }
 
-std::string fmt_num(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
+// Without loss: an override "optimizer.learning_rate=0.000123457" would not be the rate asked for.
+std::string fmt_num(double v) { return number_str(v); }
 
 Variant layers_variant(const std::string& name, const nlohmann::json& layers) {
   Variant v;

@@ -60,6 +60,29 @@ TEST(Cli, TrainWritesARunFolderThatEvaluateAndPredictRead) {
   fs::remove_all(dir);
 }
 
+// Numbers reach the run's settings without loss from --lr and --set (issue 14: std::to_string once
+// saved --lr 0.0000001 as 0).
+TEST(Cli, NumbersFromTheCommandLineReachTheConfigExactly) {
+  const fs::path dir = fs::temp_directory_path() / "nnlab_cli_numbers";
+  fs::remove_all(dir);
+  auto r = run_nnlab("train xor --quiet --epochs 1 --lr 0.0000001 --set optimizer.weight_decay=123456.789 --out " +
+                     (dir / "a").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto a = nlohmann::json::parse(nnlab::read_file((dir / "a" / "config.json").string()));
+  EXPECT_EQ(a["optimizer"]["learning_rate"].get<double>(), 1e-7) << a.dump();
+  EXPECT_EQ(a["optimizer"]["weight_decay"].get<double>(), 123456.789) << a.dump();
+  r = run_nnlab("train xor --quiet --epochs 1 --set optimizer.learning_rate=3e-10 --out " + (dir / "b").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto b = nlohmann::json::parse(nnlab::read_file((dir / "b" / "config.json").string()));
+  EXPECT_EQ(b["optimizer"]["learning_rate"].get<double>(), 3e-10) << b.dump();
+  r = run_nnlab("train xor --quiet --epochs 1 --lr 123456.789 --set optimizer.weight_decay=0 --out " +
+                (dir / "c").string());
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto c = nlohmann::json::parse(nnlab::read_file((dir / "c" / "config.json").string()));
+  EXPECT_EQ(c["optimizer"]["learning_rate"].get<double>(), 123456.789) << c.dump();
+  fs::remove_all(dir);
+}
+
 TEST(Cli, SummaryPrintsTheParameterCount) {
   auto r = run_nnlab("summary xor");
   ASSERT_EQ(r.exit_code, 0) << r.output;

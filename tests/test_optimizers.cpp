@@ -104,7 +104,7 @@ void expect_matches(const std::string& name, const json& options, Reference ref,
   for (int k = 0; k < steps; ++k) {
     const Vec g = grad_at(k);
     const std::vector<float> gf(g.begin(), g.end());
-    opt->step(p, gf, opt->learning_rate);
+    opt->step(p, gf, static_cast<float>(opt->initial_learning_rate()));
     ref(expected, g, k + 1);
     for (size_t i = 0; i < p.size(); ++i) {
       EXPECT_NEAR(p[i], expected[i], 2e-6 * std::max(1.0, std::abs(expected[i])))
@@ -212,11 +212,11 @@ TEST(Adagrad, HandComputedNumbers) {
 }
 
 TEST(Optimizers, KerasDefaults) {
-  EXPECT_FLOAT_EQ(make_optimizer("adam", {})->learning_rate, 0.001f);
-  EXPECT_FLOAT_EQ(make_optimizer("sgd", {})->learning_rate, 0.01f);
-  EXPECT_FLOAT_EQ(make_optimizer("rmsprop", {})->learning_rate, 0.001f);
-  EXPECT_FLOAT_EQ(make_optimizer("adagrad", {})->learning_rate, 0.001f);
-  EXPECT_FLOAT_EQ(make_optimizer("adamw", json::object())->learning_rate, 0.001f);
+  EXPECT_FLOAT_EQ(make_optimizer("adam", {})->initial_learning_rate(), 0.001f);
+  EXPECT_FLOAT_EQ(make_optimizer("sgd", {})->initial_learning_rate(), 0.01f);
+  EXPECT_FLOAT_EQ(make_optimizer("rmsprop", {})->initial_learning_rate(), 0.001f);
+  EXPECT_FLOAT_EQ(make_optimizer("adagrad", {})->initial_learning_rate(), 0.001f);
+  EXPECT_FLOAT_EQ(make_optimizer("adamw", json::object())->initial_learning_rate(), 0.001f);
 
   const json sgd = make_optimizer("sgd", {})->config();
   EXPECT_EQ(sgd["name"], "sgd");
@@ -262,10 +262,15 @@ TEST(Optimizers, ConfigRoundTrips) {
   }
 }
 
-TEST(Optimizers, ConfigFollowsChangedLearningRate) {
+// An optimizer keeps no rate: stepping with another one (a schedule's, a plateau's cut) leaves its
+// configuration, which the trainer's rate policy starts from, as it was made.
+TEST(Optimizers, ConfigKeepsTheConfiguredRate) {
   auto opt = make_optimizer("sgd", {{"learning_rate", 0.1}});
-  opt->learning_rate = 0.5f;  // as ReduceLROnPlateau would
-  EXPECT_EQ(opt->config()["learning_rate"], 0.5);
+  std::vector<float> p{1.0f}, g{1.0f};
+  opt->step(p, g, 0.5f);
+  EXPECT_FLOAT_EQ(p[0], 0.5f);
+  EXPECT_EQ(opt->config()["learning_rate"], 0.1);
+  EXPECT_EQ(opt->initial_learning_rate(), 0.1);
 }
 
 TEST(Optimizers, NamesAndCaseInsensitiveLookup) {
@@ -294,7 +299,7 @@ TEST(Optimizers, StateIsAllocatedOnTheFirstStep) {
     ASSERT_FALSE(opt->state().empty());
     for (auto& [buf_name, buf] : opt->state()) EXPECT_TRUE(buf->empty()) << buf_name;
     std::vector<float> p(5, 1.0f), g(5, 0.5f);
-    opt->step(p, g, opt->learning_rate);
+    opt->step(p, g, static_cast<float>(opt->initial_learning_rate()));
     for (auto& [buf_name, buf] : opt->state()) EXPECT_EQ(buf->size(), 5u) << buf_name;
     EXPECT_EQ(opt->iterations, 1);
   }
@@ -374,7 +379,7 @@ TEST(Optimizers, MinimiseAQuadratic) {
     std::vector<float> x = {0.0f, 0.0f, 0.0f}, g(3);
     for (int it = 0; it < 3000; ++it) {
       for (size_t i = 0; i < x.size(); ++i) g[i] = c[i] * (x[i] - t[i]);
-      opt->step(x, g, opt->learning_rate);
+      opt->step(x, g, static_cast<float>(opt->initial_learning_rate()));
     }
     for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], t[i], 0.02) << i;
   }

@@ -1,9 +1,10 @@
 // Helpers shared by the activation files (private to src/activations/).
 #pragma once
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
+
+#include "nnlab/text.hpp"
 
 namespace nnlab::activations {
 
@@ -34,10 +35,6 @@ inline float stable_sigmoid(float x) {
 }
 
 // The shortest text that reads back as the same float, for name(): 0.2f -> "0.2", 1.0f -> "1".
-inline std::string format_param(float v) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, end);
-}
+inline std::string format_param(float v) { return number_str(v); }
 
 }  // namespace nnlab::activations

@@ -4,11 +4,12 @@
 #include <nlohmann/json.hpp>
 
 #include "nnlab/error.hpp"
+#include "nnlab/text.hpp"
 
 namespace nnlab {
 
 Dropout::Dropout(float rate) : rate_(rate) {
-  check(rate >= 0.0f && rate < 1.0f, "dropout: rate must be in [0, 1), got " + std::to_string(rate));
+  check(rate >= 0.0f && rate < 1.0f, "dropout: rate must be in [0, 1), got " + number_str(rate));
 }
 
 void Dropout::forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) {

@@ -1,6 +1,5 @@
 // Checks and constants shared by the loss files (private to src/losses/ and src/metrics.cpp).
 #pragma once
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -8,18 +7,14 @@
 
 #include "nnlab/error.hpp"
 #include "nnlab/tensor.hpp"
+#include "nnlab/text.hpp"
 
 namespace nnlab::losses {
 
 // Keras's backend epsilon: probabilities are clipped to [kEpsilon, 1 - kEpsilon] before the log.
 inline constexpr float kEpsilon = 1e-7f;
 
-// The shortest text that reads back as v: 3 -> "3", 0.1f -> "0.1", NaN -> "nan".
-inline std::string number_str(float v) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, end);
-}
+using nnlab::number_str;  // the shortest text that reads back as v: 3 -> "3", 0.1f -> "0.1"
 
 // Throws unless the batch is not empty and target has pred's rows and features per row.
 inline void check_same_shape(const std::string& loss, const Tensor& pred, const Tensor& target) {

@@ -38,11 +38,10 @@ struct AdagradOptions {
 
 class Adagrad final : public Optimizer {
  public:
-  explicit Adagrad(const AdagradOptions& options) : opt_(options) {
-    learning_rate = static_cast<float>(opt_.learning_rate);
-  }
+  explicit Adagrad(const AdagradOptions& options) : opt_(options) {}
 
   std::string name() const override { return "adagrad"; }
+  double initial_learning_rate() const override { return opt_.learning_rate; }
 
   void step(std::span<float> params, std::span<const float> grads, float lr) override {
     check_step(name(), params.size(), grads.size(), lr);
@@ -68,7 +67,7 @@ class Adagrad final : public Optimizer {
 
   nlohmann::json config() const override {
     return {{"name", name()},
-            {"learning_rate", current_rate(opt_.learning_rate, learning_rate)},
+            {"learning_rate", opt_.learning_rate},
             {"initial_accumulator_value", opt_.initial_accumulator_value},
             {"epsilon", opt_.epsilon},
             {"weight_decay", opt_.weight_decay}};

@@ -43,11 +43,10 @@ struct AdamOptions {
 
 class Adam final : public Optimizer {
  public:
-  Adam(std::string name, const AdamOptions& options) : name_(std::move(name)), opt_(options) {
-    learning_rate = static_cast<float>(opt_.learning_rate);
-  }
+  Adam(std::string name, const AdamOptions& options) : name_(std::move(name)), opt_(options) {}
 
   std::string name() const override { return name_; }
+  double initial_learning_rate() const override { return opt_.learning_rate; }
 
   void step(std::span<float> params, std::span<const float> grads, float lr) override {
     check_step(name_, params.size(), grads.size(), lr);
@@ -78,7 +77,7 @@ class Adam final : public Optimizer {
 
   nlohmann::json config() const override {
     return {{"name", name_},
-            {"learning_rate", current_rate(opt_.learning_rate, learning_rate)},
+            {"learning_rate", opt_.learning_rate},
             {"beta_1", opt_.beta_1},
             {"beta_2", opt_.beta_2},
             {"epsilon", opt_.epsilon},

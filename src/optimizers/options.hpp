@@ -84,12 +84,6 @@ class OptionReader {
   const nlohmann::json& options_;
 };
 
-// The learning rate for config(): the configured value as written unless a callback has since
-// changed the optimizer's learning_rate member.
-inline double current_rate(double configured, float member) {
-  return static_cast<float>(configured) == member ? configured : static_cast<double>(member);
-}
-
 // Checks shared by every step: matching lengths, a usable learning rate.
 inline void check_step(const std::string& optimizer, size_t params, size_t grads, float lr) {
   if (params != grads) {

@@ -73,11 +73,10 @@ void rmsprop_update(int64_t n, float* p, const float* g, float* v, float* a, flo
 
 class Rmsprop final : public Optimizer {
  public:
-  explicit Rmsprop(const RmspropOptions& options) : opt_(options) {
-    learning_rate = static_cast<float>(opt_.learning_rate);
-  }
+  explicit Rmsprop(const RmspropOptions& options) : opt_(options) {}
 
   std::string name() const override { return "rmsprop"; }
+  double initial_learning_rate() const override { return opt_.learning_rate; }
 
   void step(std::span<float> params, std::span<const float> grads, float lr) override {
     check_step(name(), params.size(), grads.size(), lr);
@@ -116,7 +115,7 @@ class Rmsprop final : public Optimizer {
 
   nlohmann::json config() const override {
     return {{"name", name()},
-            {"learning_rate", current_rate(opt_.learning_rate, learning_rate)},
+            {"learning_rate", opt_.learning_rate},
             {"rho", opt_.rho},
             {"momentum", opt_.momentum},
             {"epsilon", opt_.epsilon},

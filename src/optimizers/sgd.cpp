@@ -36,9 +36,10 @@ struct SgdOptions {
 
 class Sgd final : public Optimizer {
  public:
-  explicit Sgd(const SgdOptions& options) : opt_(options) { learning_rate = static_cast<float>(opt_.learning_rate); }
+  explicit Sgd(const SgdOptions& options) : opt_(options) {}
 
   std::string name() const override { return "sgd"; }
+  double initial_learning_rate() const override { return opt_.learning_rate; }
 
   void step(std::span<float> params, std::span<const float> grads, float lr) override {
     check_step(name(), params.size(), grads.size(), lr);
@@ -77,7 +78,7 @@ class Sgd final : public Optimizer {
 
   nlohmann::json config() const override {
     return {{"name", name()},
-            {"learning_rate", current_rate(opt_.learning_rate, learning_rate)},
+            {"learning_rate", opt_.learning_rate},
             {"momentum", opt_.momentum},
             {"nesterov", opt_.nesterov},
             {"weight_decay", opt_.weight_decay}};

@@ -12,6 +12,7 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/metrics.hpp"
+#include "nnlab/text.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/denormals.hpp"
 #include "nnlab/training/interrupt.hpp"
@@ -32,6 +33,7 @@ Trainer::Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optim
   check(model_.built(), "trainer: build the model before training it");
   check(loss_ != nullptr && optimizer_ != nullptr, "trainer: a loss and an optimizer are required");
   loss_name_ = loss_->name();
+  rate_ = LearningRate(static_cast<float>(optimizer_->initial_learning_rate()));
 }
 
 // Checks that a dataset fits the model before any step runs, so a mismatch is one clear message.
@@ -88,7 +90,13 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   TrainState st;
   st.model = &model_;
-  st.optimizer = optimizer_.get();
+  st.rate = &rate_;
+  // A schedule lives for one fit: ScheduleCallback installs it at train begin.
+  rate_.schedule = nullptr;
+  struct ClearSchedule {
+    LearningRate& r;
+    ~ClearSchedule() { r.schedule = nullptr; }
+  } clear_schedule{rate_};
   st.epochs = options.epochs;
   st.initial_epoch = options.initial_epoch;
   st.samples = train.size();
@@ -118,9 +126,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     return std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
   };
 
-  // The rate the checkpoint saved: the one the uninterrupted run has at this epoch's start, after every
-  // callback's on_epoch_end (a plateau cut, a schedule's last step).
-  const float resumed_rate = optimizer_->learning_rate;
+  st.lr = rate_.current();
   for (auto* c : all) c->on_train_begin(st);
   if (st.resuming) {
     for (size_t i = 0; i < callbacks.size() && i < resumed.callback_states.size(); ++i) {
@@ -137,7 +143,6 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
         else buf->clear();
       }
     }
-    optimizer_->learning_rate = resumed_rate;
     st.stop_training = resumed.stop_training;
   }
   for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
@@ -146,6 +151,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
       std::iota(order.begin(), order.end(), 0);
       std::shuffle(order.begin(), order.end(), rng_.engine());
     }
+    const int64_t epoch_step = st.iteration;
     double loss_sum = 0;
     int64_t seen = 0, correct = 0;
     Logs running;
@@ -154,12 +160,12 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
       const Tensor *xb = nullptr, *yb = nullptr;
       prefetch.take(xb, yb);
       if (b + 1 < st.steps_per_epoch) prefetch.request(batch_indices(b + 1));
-      st.lr = optimizer_->learning_rate;
+      st.lr = rate_.next(epoch, st.iteration, epoch_step);
       const double l = train_step(*xb, *yb, with_accuracy ? &correct : nullptr, st.lr);
       if (!std::isfinite(l)) {
         throw Error("training diverged: the loss became " + std::to_string(l) + " at epoch " +
                     std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + " (learning rate " +
-                    std::to_string(st.lr) + "); lower the learning rate or check the data for NaN values");
+                    number_str(st.lr) + "); lower the learning rate or check the data for NaN values");
       }
       ++st.iteration;
       loss_sum += l * static_cast<double>(xb->rows());
@@ -213,8 +219,8 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
 }
 
 // Layout: tensors "model/<name>" (every parameter and state tensor) and "optimizer/<state>"; the
-// metadata entry "nnlab.checkpoint" holds the next epoch, the optimizer's step count and rate, both
-// random states, the history as CSV and each callback's state.
+// metadata entry "nnlab.checkpoint" holds the next epoch, the optimizer's step count, the rate
+// policy's base and factor, both random states, the history as CSV and each callback's state.
 void Trainer::save_checkpoint(const std::string& path, int next_epoch, const History& history,
                               const std::vector<Callback*>& callbacks, bool stop_training) {
   SafetensorsFile f;
@@ -232,7 +238,8 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
   }
   const nlohmann::json meta{{"next_epoch", next_epoch},
                             {"iterations", optimizer_->iterations},
-                            {"learning_rate", optimizer_->learning_rate},
+                            {"learning_rate", rate_.base()},
+                            {"lr_factor", rate_.factor()},
                             {"optimizer", optimizer_->name()},
                             {"trainer_rng", rng_.state()},
                             {"model_rng", model_.rng().state()},
@@ -325,7 +332,10 @@ int Trainer::load_checkpoint(const std::string& path, History& history, Checkpoi
                                      " that neither the model nor the '" + optimizer_->name() + "' optimizer has");
   }
   optimizer_->iterations = meta.get<int64_t>("iterations", "a whole number of at least 0");
-  optimizer_->learning_rate = meta.get<float>("learning_rate", "a finite number");
+  // Checkpoints before lr_factor existed kept the rate itself as learning_rate.
+  const double factor = meta.meta.contains("lr_factor") ? meta.get<double>("lr_factor", "a number > 0") : 1.0;
+  check(factor > 0, path + ": corrupt checkpoint metadata: 'lr_factor' must be a number > 0, got " + number_str(factor));
+  rate_.restore(meta.get<float>("learning_rate", "a finite number"), factor);
   for (const auto& [key, rng] : {std::pair{"trainer_rng", &rng_}, std::pair{"model_rng", &model_.rng()}}) {
     try {
       rng->set_state(meta.get<std::string>(key, "a random-number state (text)"));

@@ -1,6 +1,6 @@
 // Optimizers: a small update policy that owns its state (one flat buffer per moment, the same length
-// as the parameters). The learning rate is passed to every step, so schedules stay separate.
-// Defaults are Keras's.
+// as the parameters). An optimizer keeps no learning rate: the trainer computes each step's rate
+// (training/learning_rate.hpp) and passes it to step(). Defaults are Keras's.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -20,10 +20,13 @@ class Optimizer {
   virtual void step(std::span<float> params, std::span<const float> grads, float lr) = 0;
   // Named state buffers (for checkpoints): e.g. {"m", &m_}, {"v", &v_}. Empty until the first step.
   virtual std::vector<std::pair<std::string, std::vector<float>*>> state() { return {}; }
+  // Keras's get_config(): the options it was made with.
   virtual nlohmann::json config() const = 0;
+  // The learning_rate option it was made with (Keras's default when none was given), where a
+  // trainer's rate starts; step() never reads it.
+  virtual double initial_learning_rate() const = 0;
 
-  float learning_rate = 0.001f;  // the base rate; a schedule may scale it each step
-  int64_t iterations = 0;        // steps taken so far
+  int64_t iterations = 0;  // steps taken so far
 };
 
 // name: "sgd", "adam", "adamw", "rmsprop", "adagrad". options: a JSON object of the optimizer's

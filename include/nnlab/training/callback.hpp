@@ -11,24 +11,23 @@
 namespace nnlab {
 
 class Model;
-class Optimizer;
+class LearningRate;
 
 using Logs = std::map<std::string, double>;
 
 struct TrainState {
   Model* model = nullptr;
-  Optimizer* optimizer = nullptr;
+  LearningRate* rate = nullptr;  // the trainer's rate policy, which schedule callbacks change
   int epochs = 0;               // total epochs requested
   int initial_epoch = 0;        // first epoch of this call (non-zero when resuming)
   int64_t samples = 0;          // training samples per epoch
   int64_t batch_size = 0;
   int64_t steps_per_epoch = 0;  // ceil(samples / batch_size)
   int64_t iteration = 0;        // optimizer steps taken so far
-  float lr = 0;                 // learning rate used for the current step
+  float lr = 0;                 // learning rate of the current (or, between steps, the last) step
   bool stop_training = false;   // a callback sets this to end training after the current epoch
-  // fit continues from a checkpoint: right after on_train_begin it restores each callback's state()
-  // and buffers(), and puts back the optimizer's rate as the checkpoint saved it (a callback that
-  // sets the rate in on_train_begin should leave it alone when resuming).
+  // fit continues from a checkpoint: the rate policy's base and factor are restored before
+  // on_train_begin, each callback's state() and buffers() right after it.
   bool resuming = false;
 };
 

@@ -1,7 +1,7 @@
 // The callbacks users know from Keras, with Keras 3's semantics and defaults: learning-rate
 // scheduling (per epoch and per step), reduce-on-plateau, early stopping, a CSV log and model
-// checkpoints. Pass them to Trainer::fit in a vector; they act through TrainState (the optimizer's
-// learning_rate, stop_training, the model's parameters).
+// checkpoints. Pass them to Trainer::fit in a vector; they act through TrainState (the trainer's
+// learning-rate policy, stop_training, the model's parameters).
 //
 // Monitored quantities ("val_loss", "accuracy", ...) are read from the epoch's logs. mode "auto"
 // minimises names ending in "loss" or "error" (and mse, mae, lr, ...) and maximises accuracy-like
@@ -26,8 +26,9 @@ namespace nnlab {
 // With a Schedule, lr = schedule->rate(epoch, iteration, current lr), so a schedule relative to the
 // base rate (step decay, ...) compounds: use ScheduleCallback for those, and this one for rules of
 // the form "lr * 0.9" or "epoch < 10 ? lr : lr * exp(-0.1)". A Schedule's rates are checked over the
-// whole run at train begin; a function's rate is checked when it is returned. The rate stays as set
-// when training ends.
+// whole run at train begin; a function's rate is checked when it is returned. The current lr is the
+// rate policy's base times its plateau factor, and the returned rate becomes the base (the factor
+// folded in), as Keras's callback sets the optimizer's rate outright; it stays when training ends.
 using EpochScheduleFn = std::function<float(int epoch, float lr)>;
 class LearningRateScheduler : public Callback {
  public:
@@ -42,37 +43,24 @@ class LearningRateScheduler : public Callback {
   int verbose_;
 };
 
-// Applies a Schedule at every step (Keras's LearningRateSchedule passed as an optimizer's rate): the
-// rate used for optimizer step k (TrainState::iteration) in epoch e is schedule->rate(e, k, base),
-// where base is the optimizer's learning_rate when training begins. Per-epoch schedules change the
-// rate at epoch starts only. At train begin it tells the schedule the run's length (bind_run) and
-// checks every rate of the run (validate), so a bad schedule fails before the first step.
-// When another callback changes the rate between steps (ReduceLROnPlateau cutting it by a factor),
-// the base is scaled by the same factor, so the schedule continues from the cut rate. At train end
-// the optimizer's learning_rate is set back to the base (with those cuts), ready for another fit.
-// Its state (the base, the epoch, the rate it set last) is saved in checkpoints, so a resumed run
-// continues with exactly the rates of an uninterrupted one.
+// Applies a Schedule at every step (Keras's LearningRateSchedule passed as an optimizer's rate): it
+// installs the schedule in the trainer's rate policy (TrainState::rate, learning_rate.hpp) for one
+// fit, so optimizer step k (TrainState::iteration) in epoch e uses schedule->rate(e, k, base) times
+// the plateau factor; per-epoch schedules change the rate at epoch starts only. At train begin it
+// tells the schedule the run's length (bind_run) and checks every rate of the run (validate), so a
+// bad schedule fails before the first step. ReduceLROnPlateau's cuts scale the schedule's rates from
+// the cut on. The policy's base and factor are saved in checkpoints, so a resumed run continues
+// with exactly the rates of an uninterrupted one.
 class ScheduleCallback : public Callback {
  public:
   explicit ScheduleCallback(std::shared_ptr<Schedule> schedule, int verbose = 0);
   void on_train_begin(TrainState& s) override;
   void on_epoch_begin(int epoch, TrainState& s) override;
-  void on_batch_end(int64_t batch, const Logs& logs, TrainState& s) override;
   void on_train_end(TrainState& s) override;
-  std::string state() const override;
-  void restore(const std::string& state) override;
-  float base_rate() const { return base_; }
 
  private:
-  void apply(TrainState& s);  // sets the rate for step s.iteration
   std::shared_ptr<Schedule> schedule_;
   int verbose_;
-  int epoch_ = 0;
-  float base_ = 0;
-  std::optional<float> last_set_;  // the rate this callback set last, to notice others' changes
-  int epochs_ = 0;                 // the run's length, from on_train_begin
-  int64_t steps_per_epoch_ = 0;
-  bool unchecked_ = false;         // resuming: the rates are checked once the base is restored
 };
 
 // Keras's ReduceLROnPlateau. At each epoch end, with current = logs[monitor]:

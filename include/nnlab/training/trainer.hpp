@@ -11,6 +11,7 @@
 #include "nnlab/optimizers/optimizer.hpp"
 #include "nnlab/training/callback.hpp"
 #include "nnlab/training/history.hpp"
+#include "nnlab/training/learning_rate.hpp"
 
 namespace nnlab {
 
@@ -62,6 +63,9 @@ class Trainer {
   Model& model() { return model_; }
   Loss& loss() { return *loss_; }
   Optimizer& optimizer() { return *optimizer_; }
+  // The rate policy; it starts at the optimizer's initial_learning_rate() and carries its base and
+  // plateau cuts from one fit to the next.
+  LearningRate& learning_rate() { return rate_; }
   Rng& rng() { return rng_; }
 
  private:
@@ -72,6 +76,7 @@ class Trainer {
   std::unique_ptr<Loss> loss_;
   std::string loss_name_;  // loss_->name(), kept so the per-step metric needs no new string
   std::unique_ptr<Optimizer> optimizer_;
+  LearningRate rate_;
   Tensor grad_;  // dLoss/d(output or logits), reused across steps
   Rng rng_;
 };

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "monitor.hpp"
-#include "nnlab/optimizers/optimizer.hpp"
+#include "nnlab/training/learning_rate.hpp"
 #include "nnlab/training/callbacks.hpp"
 
 namespace nnlab {
@@ -18,12 +18,12 @@ LearningRateScheduler::LearningRateScheduler(std::shared_ptr<Schedule> schedule,
 }
 
 void LearningRateScheduler::on_train_begin(TrainState& s) {
-  check(s.optimizer != nullptr, "LearningRateScheduler: the training state has no optimizer");
+  check(s.rate != nullptr, "LearningRateScheduler: the training state has no learning-rate policy");
   if (!schedule_) return;
   // Walk the run's chain lr -> rate(epoch, step, lr) once, so a bad rate stops training before it starts.
   schedule_->bind_run(s.epochs, s.steps_per_epoch);
   const auto who = [this] { return "LearningRateScheduler(" + schedule_->describe() + ")"; };
-  float lr = s.optimizer->learning_rate;
+  float lr = s.rate->scaled_base();
   for (int e = s.initial_epoch; e < s.epochs; ++e) {
     const int64_t step = s.iteration + (e - s.initial_epoch) * s.steps_per_epoch;
     lr = schedule_->rate(e, step, lr);
@@ -32,7 +32,7 @@ void LearningRateScheduler::on_train_begin(TrainState& s) {
 }
 
 void LearningRateScheduler::on_epoch_begin(int epoch, TrainState& s) {
-  const float lr = s.optimizer->learning_rate;
+  const float lr = s.rate->scaled_base();
   const float next = fn_ ? fn_(epoch, lr) : schedule_->rate(epoch, s.iteration, lr);
   check_rate(
       next,
@@ -41,7 +41,7 @@ void LearningRateScheduler::on_epoch_begin(int epoch, TrainState& s) {
                    : "LearningRateScheduler(" + schedule_->describe() + ")";
       },
       epoch, s.iteration);
-  s.optimizer->learning_rate = next;
+  s.rate->set_base(next);
   if (verbose_ > 0) std::printf("Epoch %d: LearningRateScheduler setting learning rate to %g.\n", epoch + 1, next);
 }
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 
 #include "monitor.hpp"
-#include "nnlab/optimizers/optimizer.hpp"
 #include "nnlab/training/callbacks.hpp"
+#include "nnlab/training/learning_rate.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,7 +28,7 @@ ReduceLROnPlateau::ReduceLROnPlateau(const ReduceLROnPlateauOptions& options) : 
 }
 
 void ReduceLROnPlateau::on_train_begin(TrainState& s) {
-  check(s.optimizer != nullptr, "ReduceLROnPlateau: the training state has no optimizer");
+  check(s.rate != nullptr, "ReduceLROnPlateau: the training state has no learning-rate policy");
   best_.reset();
   cooldown_counter_ = 0;
   wait_ = 0;
@@ -48,10 +48,10 @@ void ReduceLROnPlateau::on_epoch_end(int epoch, Logs& logs, TrainState& s) {
   } else if (cooldown_counter_ == 0) {
     ++wait_;
     if (wait_ >= o_.patience) {
-      const float old_lr = s.optimizer->learning_rate;
+      const float old_lr = s.rate->current();
       if (old_lr > static_cast<float>(o_.min_lr)) {
         const float new_lr = static_cast<float>(std::max(static_cast<double>(old_lr) * o_.factor, o_.min_lr));
-        s.optimizer->learning_rate = new_lr;
+        s.rate->cut_to(new_lr);
         if (o_.verbose > 0) std::printf("Epoch %d: ReduceLROnPlateau reducing learning rate to %g.\n", epoch + 1, new_lr);
         cooldown_counter_ = o_.cooldown;
         wait_ = 0;
