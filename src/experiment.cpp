@@ -171,31 +171,31 @@ std::string resolve_experiment(const std::string& name) {
 
 Experiment Experiment::from_json(const nlohmann::json& config, const std::string& source) {
   check_json_depth(config, source);  // before anything copies it: a copy recurses once per level
-  Experiment e;
+  Experiment e;  // its member initialisers are the defaults for every key the file leaves out
   e.source = source;
   e.config = config;
   ConfigReader top(config, source);
   e.name = top.get<std::string>("name", fs::path(source).stem().string());
-  const auto seed = top.get<int64_t>("seed", 42);
+  const auto seed = top.get("seed", static_cast<int64_t>(e.seed));
   check(seed >= 0, source + ": seed must be non-negative, got " + std::to_string(seed));
   e.seed = static_cast<uint64_t>(seed);
-  e.threads = top.get<int>("threads", 0);
+  e.threads = top.get("threads", e.threads);
   check(e.threads >= 0 && e.threads <= kernels::max_threads(),
         source + ": threads must be 0 (the default) or " + kernels::threads_rule() + ", got " +
             std::to_string(e.threads));
-  e.flush_denormals = top.get<bool>("flush_denormals", true);
+  e.flush_denormals = top.get("flush_denormals", e.flush_denormals);
 
   ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
-  e.data.dataset = data.get<std::string>("dataset", "xor");
-  e.data.dir = data.get<std::string>("dir", "");
-  e.data.train = data.get<std::string>("train", "");
-  e.data.test = data.get<std::string>("test", "");
+  e.data.dataset = data.get("dataset", e.data.dataset);
+  e.data.dir = data.get("dir", e.data.dir);
+  e.data.train = data.get("train", e.data.train);
+  e.data.test = data.get("test", e.data.test);
   check(e.data.dataset != "file" || !e.data.train.empty(),
         source + " [data]: dataset = \"file\" needs train = \"PATH\" (.nnds, .csv, .csv.gz, or IDX IMAGES,LABELS)");
-  e.data.scale = data.get<bool>("scale", true);
-  e.data.standardize = data.get<bool>("standardize", false);
-  e.data.limit = data.get<int64_t>("limit", 0);
-  e.data.test_limit = data.get<int64_t>("test_limit", 0);
+  e.data.scale = data.get("scale", e.data.scale);
+  e.data.standardize = data.get("standardize", e.data.standardize);
+  e.data.limit = data.get("limit", e.data.limit);
+  e.data.test_limit = data.get("test_limit", e.data.test_limit);
   check(e.data.limit >= 0, source + " [data]: limit must be 0 (all) or more, got " + std::to_string(e.data.limit));
   check(e.data.test_limit >= 0,
         source + " [data]: test_limit must be 0 (all) or more, got " + std::to_string(e.data.test_limit));
@@ -224,13 +224,13 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   }
 
   ConfigReader train(top.has("train") ? top.raw("train") : nlohmann::json::object(), source + " [train]");
-  e.train.loss = train.get<std::string>("loss", "categorical_crossentropy");
-  e.train.optimizer = train.get<std::string>("optimizer", "adam");
-  e.train.epochs = train.get<int>("epochs", 1);
-  e.train.batch_size = train.get<int64_t>("batch_size", 32);
-  e.train.shuffle = train.get<bool>("shuffle", true);
-  e.train.validation_split = train.get<double>("validation_split", 0.0);
-  e.train.validate_on_test = train.get<bool>("validate_on_test", true);
+  e.train.loss = train.get("loss", e.train.loss);
+  e.train.optimizer = train.get("optimizer", e.train.optimizer);
+  e.train.epochs = train.get("epochs", e.train.epochs);
+  e.train.batch_size = train.get("batch_size", e.train.batch_size);
+  e.train.shuffle = train.get("shuffle", e.train.shuffle);
+  e.train.validation_split = train.get("validation_split", e.train.validation_split);
+  e.train.validate_on_test = train.get("validate_on_test", e.train.validate_on_test);
   train.finish();
   check(e.train.epochs >= 1, source + " [train]: epochs must be at least 1, got " + std::to_string(e.train.epochs));
   check(e.train.batch_size >= 1,

@@ -38,9 +38,11 @@ struct DataSpec {
   int64_t test_limit = 0;        // use only the first N test samples (0 = all)
 };
 
+// The member initialisers are the defaults a file gets for keys it leaves out (Experiment::from_json
+// reads them from here).
 struct TrainSpec {
-  std::string loss = "binary_crossentropy";
-  std::string optimizer = "sgd";
+  std::string loss = "categorical_crossentropy";
+  std::string optimizer = "adam";
   nlohmann::json optimizer_options = nlohmann::json::object();  // Keras names: learning_rate, ...
   int epochs = 1;
   int64_t batch_size = 32;

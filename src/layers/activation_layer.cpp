@@ -3,6 +3,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "nnlab/config_reader.hpp"
+
 namespace nnlab {
 
 ActivationLayer::ActivationLayer(const std::string& spec) : act_(make_activation(spec)) {}
@@ -21,6 +23,10 @@ void ActivationLayer::backward(const Tensor& x, const Tensor& y, const Tensor& d
   } else {
     act_->backward(x.data(), y.data(), dy.data(), dx->data(), x.rows(), x.cols());
   }
+}
+
+std::unique_ptr<ActivationLayer> ActivationLayer::from_config(ConfigReader& c) {
+  return std::make_unique<ActivationLayer>(c.require<std::string>("activation"));
 }
 
 nlohmann::json ActivationLayer::config() const { return {{"type", "activation"}, {"activation", act_->name()}}; }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 
 namespace nnlab {
@@ -132,6 +133,10 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
       d[r * f + c] = static_cast<float>(gamma[c] * inv_std_[cc] *
                                         (g[r * f + c] - sum_[cc] * inv_n - xh[r * f + c] * sum2_[cc] * inv_n));
     }
+}
+
+std::unique_ptr<BatchNorm> BatchNorm::from_config(ConfigReader& c) {
+  return std::make_unique<BatchNorm>(c.get("momentum", kDefaultMomentum), c.get("epsilon", kDefaultEpsilon));
 }
 
 nlohmann::json BatchNorm::config() const {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/kernels/elementwise.hpp"
 #include "nnlab/kernels/gemm.hpp"
@@ -128,6 +129,18 @@ void Dense::add_penalty_gradient() {
 std::string Dense::output_activation() const { return act_ ? act_->name() : ""; }
 
 const Tensor* Dense::preactivation(const Tensor&) const { return act_ && !relu_ ? &z_ : nullptr; }
+
+std::unique_ptr<Dense> Dense::from_config(ConfigReader& c) {
+  DenseOptions o;
+  o.units = c.require<int64_t>("units");
+  o.activation = c.get("activation", o.activation);
+  o.use_bias = c.get("use_bias", o.use_bias);
+  o.kernel_initializer = c.get("kernel_initializer", o.kernel_initializer);
+  o.penalty.l1 = c.get("l1", o.penalty.l1);
+  o.penalty.l2 = c.get("l2", o.penalty.l2);
+  o.penalty.max_norm = c.get("max_norm", o.penalty.max_norm);
+  return std::make_unique<Dense>(o);
+}
 
 nlohmann::json Dense::config() const {
   return {{"type", "dense"},

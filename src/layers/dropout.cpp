@@ -3,6 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/text.hpp"
 
@@ -49,6 +50,10 @@ void Dropout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor*
   const int64_t n = dy.size();
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) d[i] = g[i] * m[i];
+}
+
+std::unique_ptr<Dropout> Dropout::from_config(ConfigReader& c) {
+  return std::make_unique<Dropout>(c.require<float>("rate"));
 }
 
 nlohmann::json Dropout::config() const { return {{"type", "dropout"}, {"rate", rate_}}; }

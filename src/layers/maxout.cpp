@@ -3,6 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/layers/dense.hpp"
@@ -72,6 +73,11 @@ void Maxout::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* 
     dx->resize(x.shape());
     kernels::gemm(false, true, n, in_, m, 1.0f, dz_.data(), w_.value.data(), 0.0f, dx->data());
   }
+}
+
+std::unique_ptr<Maxout> Maxout::from_config(ConfigReader& c) {
+  return std::make_unique<Maxout>(c.require<int64_t>("units"), c.get("pieces", kDefaultPieces),
+                                  c.get<std::string>("kernel_initializer", kDefaultKernelInitializer));
 }
 
 nlohmann::json Maxout::config() const {

@@ -1,4 +1,5 @@
-// The one place that maps a layer's config "type" to its constructor: adding a layer adds one line.
+// The one place that maps a layer's config "type" to its from_config (each layer reads its own options
+// beside its config()): adding a layer adds one line.
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -18,31 +19,12 @@ using Factory = std::function<std::unique_ptr<Layer>(ConfigReader&)>;
 
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> f{
-      {"dense",
-       [](ConfigReader& c) {
-         DenseOptions o;
-         o.units = c.require<int64_t>("units");
-         o.activation = c.get<std::string>("activation", "linear");
-         o.use_bias = c.get<bool>("use_bias", true);
-         o.kernel_initializer = c.get<std::string>("kernel_initializer", "glorot_uniform");
-         o.penalty.l1 = c.get<float>("l1", 0.0f);
-         o.penalty.l2 = c.get<float>("l2", 0.0f);
-         o.penalty.max_norm = c.get<float>("max_norm", 0.0f);
-         return std::make_unique<Dense>(o);
-       }},
-      {"activation",
-       [](ConfigReader& c) { return std::make_unique<ActivationLayer>(c.require<std::string>("activation")); }},
-      {"maxout",
-       [](ConfigReader& c) {
-         return std::make_unique<Maxout>(c.require<int64_t>("units"), c.get<int64_t>("pieces", 2),
-                                         c.get<std::string>("kernel_initializer", "glorot_uniform"));
-       }},
-      {"flatten", [](ConfigReader&) { return std::make_unique<Flatten>(); }},
-      {"dropout", [](ConfigReader& c) { return std::make_unique<Dropout>(c.require<float>("rate")); }},
-      {"batch_norm",
-       [](ConfigReader& c) {
-         return std::make_unique<BatchNorm>(c.get<float>("momentum", 0.99f), c.get<float>("epsilon", 1e-3f));
-       }},
+      {"dense", &Dense::from_config},
+      {"activation", &ActivationLayer::from_config},
+      {"maxout", &Maxout::from_config},
+      {"flatten", &Flatten::from_config},
+      {"dropout", &Dropout::from_config},
+      {"batch_norm", &BatchNorm::from_config},
   };
   return f;
 }

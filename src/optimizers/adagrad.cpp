@@ -14,13 +14,13 @@ struct AdagradOptions {
   double weight_decay = 0.0;
 
   static AdagradOptions from_json(const nlohmann::json& options) {
-    const OptionReader r("adagrad", options,
-                         {"learning_rate", "initial_accumulator_value", "epsilon", "weight_decay"});
+    ConfigReader r(options, "optimizer 'adagrad'",
+                   {"learning_rate", "initial_accumulator_value", "epsilon", "weight_decay"});
     AdagradOptions o;
-    o.learning_rate = r.number("learning_rate", o.learning_rate);
-    o.initial_accumulator_value = r.number("initial_accumulator_value", o.initial_accumulator_value);
-    o.epsilon = r.number("epsilon", o.epsilon);
-    o.weight_decay = r.number("weight_decay", o.weight_decay);
+    o.learning_rate = r.get_float32("learning_rate", o.learning_rate);
+    o.initial_accumulator_value = r.get_float32("initial_accumulator_value", o.initial_accumulator_value);
+    o.epsilon = r.get_float32("epsilon", o.epsilon);
+    o.weight_decay = r.get_float32("weight_decay", o.weight_decay);
     o.validate();
     return o;
   }

@@ -19,13 +19,14 @@ struct AdamOptions {
 
   static AdamOptions from_json(const std::string& name, double default_weight_decay,
                                const nlohmann::json& options) {
-    const OptionReader r(name, options, {"learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"});
+    ConfigReader r(options, "optimizer '" + name + "'",
+                   {"learning_rate", "beta_1", "beta_2", "epsilon", "weight_decay"});
     AdamOptions o;
-    o.learning_rate = r.number("learning_rate", o.learning_rate);
-    o.beta_1 = r.number("beta_1", o.beta_1);
-    o.beta_2 = r.number("beta_2", o.beta_2);
-    o.epsilon = r.number("epsilon", o.epsilon);
-    o.weight_decay = r.number("weight_decay", default_weight_decay);
+    o.learning_rate = r.get_float32("learning_rate", o.learning_rate);
+    o.beta_1 = r.get_float32("beta_1", o.beta_1);
+    o.beta_2 = r.get_float32("beta_2", o.beta_2);
+    o.epsilon = r.get_float32("epsilon", o.epsilon);
+    o.weight_decay = r.get_float32("weight_decay", default_weight_decay);
     o.validate(name);
     return o;
   }

@@ -18,15 +18,15 @@ struct RmspropOptions {
   double weight_decay = 0.0;
 
   static RmspropOptions from_json(const nlohmann::json& options) {
-    const OptionReader r("rmsprop", options,
-                         {"learning_rate", "rho", "momentum", "epsilon", "centered", "weight_decay"});
+    ConfigReader r(options, "optimizer 'rmsprop'",
+                   {"learning_rate", "rho", "momentum", "epsilon", "centered", "weight_decay"});
     RmspropOptions o;
-    o.learning_rate = r.number("learning_rate", o.learning_rate);
-    o.rho = r.number("rho", o.rho);
-    o.momentum = r.number("momentum", o.momentum);
-    o.epsilon = r.number("epsilon", o.epsilon);
-    o.centered = r.boolean("centered", o.centered);
-    o.weight_decay = r.number("weight_decay", o.weight_decay);
+    o.learning_rate = r.get_float32("learning_rate", o.learning_rate);
+    o.rho = r.get_float32("rho", o.rho);
+    o.momentum = r.get_float32("momentum", o.momentum);
+    o.epsilon = r.get_float32("epsilon", o.epsilon);
+    o.centered = r.get<bool>("centered", o.centered);
+    o.weight_decay = r.get_float32("weight_decay", o.weight_decay);
     o.validate();
     return o;
   }

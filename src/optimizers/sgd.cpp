@@ -15,12 +15,12 @@ struct SgdOptions {
   double weight_decay = 0.0;
 
   static SgdOptions from_json(const nlohmann::json& options) {
-    const OptionReader r("sgd", options, {"learning_rate", "momentum", "nesterov", "weight_decay"});
+    ConfigReader r(options, "optimizer 'sgd'", {"learning_rate", "momentum", "nesterov", "weight_decay"});
     SgdOptions o;
-    o.learning_rate = r.number("learning_rate", o.learning_rate);
-    o.momentum = r.number("momentum", o.momentum);
-    o.nesterov = r.boolean("nesterov", o.nesterov);
-    o.weight_decay = r.number("weight_decay", o.weight_decay);
+    o.learning_rate = r.get_float32("learning_rate", o.learning_rate);
+    o.momentum = r.get_float32("momentum", o.momentum);
+    o.nesterov = r.get<bool>("nesterov", o.nesterov);
+    o.weight_decay = r.get_float32("weight_decay", o.weight_decay);
     o.validate();
     return o;
   }

@@ -10,6 +10,7 @@ namespace nnlab {
 class ActivationLayer : public Layer {
  public:
   explicit ActivationLayer(const std::string& spec);
+  static std::unique_ptr<ActivationLayer> from_config(ConfigReader& c);
   std::string type() const override { return "activation"; }
   Shape build(const Shape& input) override { return input; }
   void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;

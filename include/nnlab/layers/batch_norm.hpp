@@ -9,7 +9,11 @@ namespace nnlab {
 
 class BatchNorm : public Layer {
  public:
-  explicit BatchNorm(float momentum = 0.99f, float epsilon = 1e-3f);
+  static constexpr float kDefaultMomentum = 0.99f;
+  static constexpr float kDefaultEpsilon = 1e-3f;
+
+  explicit BatchNorm(float momentum = kDefaultMomentum, float epsilon = kDefaultEpsilon);
+  static std::unique_ptr<BatchNorm> from_config(ConfigReader& c);
   std::string type() const override { return "batch_norm"; }
   Shape build(const Shape& input) override;
   std::vector<ParamSpec> param_specs() const override;

@@ -11,11 +11,15 @@
 
 namespace nnlab {
 
+// Also Maxout's default: a layer without kernel_initializer starts from Glorot-uniform weights.
+inline constexpr const char* kDefaultKernelInitializer = "glorot_uniform";
+
 struct DenseOptions {
   int64_t units = 0;
   std::string activation = "linear";
   bool use_bias = true;
-  std::string kernel_initializer = "glorot_uniform";  // glorot_uniform, glorot_normal, he_uniform, he_normal, zeros
+  // glorot_uniform, glorot_normal, he_uniform, he_normal, zeros
+  std::string kernel_initializer = kDefaultKernelInitializer;
   KernelPenalty penalty;  // l1, l2, max_norm on the kernel
 };
 
@@ -23,6 +27,7 @@ class Dense : public Layer {
  public:
   explicit Dense(DenseOptions options);
   Dense(int64_t units, const std::string& activation = "linear");
+  static std::unique_ptr<Dense> from_config(ConfigReader& c);  // DenseOptions' defaults for absent keys
   std::string type() const override { return "dense"; }
   Shape build(const Shape& input) override;
   std::vector<ParamSpec> param_specs() const override;

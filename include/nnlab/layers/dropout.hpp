@@ -9,6 +9,7 @@ namespace nnlab {
 class Dropout : public Layer {
  public:
   explicit Dropout(float rate);
+  static std::unique_ptr<Dropout> from_config(ConfigReader& c);
   std::string type() const override { return "dropout"; }
   Shape build(const Shape& input) override { return input; }
   void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;

@@ -6,6 +6,7 @@ namespace nnlab {
 
 class Flatten : public Layer {
  public:
+  static std::unique_ptr<Flatten> from_config(ConfigReader& c);
   std::string type() const override { return "flatten"; }
   Shape build(const Shape& input) override { return {shape_size(input)}; }
   void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;

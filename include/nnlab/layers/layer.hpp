@@ -14,6 +14,8 @@
 
 namespace nnlab {
 
+class ConfigReader;  // each layer's static from_config reads its own options through one
+
 enum class Mode { Train, Infer };
 
 struct ParamSpec {

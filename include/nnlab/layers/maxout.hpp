@@ -3,13 +3,17 @@
 #pragma once
 #include <vector>
 
+#include "nnlab/layers/dense.hpp"  // kDefaultKernelInitializer
 #include "nnlab/layers/layer.hpp"
 
 namespace nnlab {
 
 class Maxout : public Layer {
  public:
-  Maxout(int64_t units, int64_t pieces, std::string kernel_initializer = "glorot_uniform");
+  static constexpr int64_t kDefaultPieces = 2;
+
+  Maxout(int64_t units, int64_t pieces, std::string kernel_initializer = kDefaultKernelInitializer);
+  static std::unique_ptr<Maxout> from_config(ConfigReader& c);
   std::string type() const override { return "maxout"; }
   Shape build(const Shape& input) override;
   std::vector<ParamSpec> param_specs() const override;
