@@ -6,9 +6,12 @@
 
 namespace nnlab {
 
-bool accuracy_applies(const std::string& loss) {
-  return loss == "binary_crossentropy" || loss == "categorical_crossentropy" ||
-         loss == "sparse_categorical_crossentropy";
+bool accuracy_applies(const Loss& loss) { return loss.targets() != Targets::Values; }
+
+bool accuracy_applies(const std::string& loss) { return accuracy_applies(*make_loss(loss)); }
+
+int64_t count_correct(const std::string& loss, const Tensor& pred, const Tensor& target) {
+  return count_correct(*make_loss(loss), pred, target);
 }
 
 int64_t argmax_row(const Tensor& t, int64_t r) {
@@ -23,14 +26,16 @@ int64_t argmax_row(const Tensor& t, int64_t r) {
 }
 
 // pred: (batch, out). target: pred's shape, or (batch, 1) class indices for the categorical losses.
-int64_t count_correct(const std::string& loss, const Tensor& pred, const Tensor& target) {
-  if (!(accuracy_applies(loss)))
-    throw Error("accuracy does not apply to loss '" + loss +
+int64_t count_correct(const Loss& l, const Tensor& pred, const Tensor& target) {
+  const Targets kind = l.targets();
+  if (kind == Targets::Values)
+    throw Error("accuracy does not apply to loss '" + l.name() +
                 "'; it applies to binary_crossentropy, categorical_crossentropy "
                 "and sparse_categorical_crossentropy");
   const int64_t batch = pred.rows(), cols = pred.cols();
   int64_t correct = 0;
-  if (loss == "binary_crossentropy") {
+  const std::string& loss = l.name();
+  if (kind == Targets::Binary) {
     // A sample is correct when every output is on the target's side of 0.5.
     losses::check_same_shape(loss, pred, target);
     for (int64_t r = 0; r < batch; ++r) {
@@ -41,7 +46,7 @@ int64_t count_correct(const std::string& loss, const Tensor& pred, const Tensor&
     return correct;
   }
   // Categorical: the largest output is the target class.
-  const bool indices = loss == "sparse_categorical_crossentropy" || (target.cols() == 1 && cols > 1);
+  const bool indices = kind == Targets::ClassIndices || (target.cols() == 1 && cols > 1);
   if (indices) {
     if (!(target.rows() == batch && target.cols() == 1))
       throw Error(loss + ": target shape " + shape_str(target.shape()) +

@@ -114,11 +114,11 @@ void add_gradcheck(CLI::App& app) {
     Tensor x(xs);
     for (float& v : x.span()) v = rng.uniform(-1.0f, 1.0f);
     const int64_t outputs = shape_size(model.output_shape());
-    const bool classes = loss->name().find("categorical") != std::string::npos;
+    const bool classes = loss->targets() == Targets::Classes || loss->targets() == Targets::ClassIndices;
     Tensor y({a->samples, classes ? 1 : outputs});
     for (float& v : y.span())
       v = classes ? static_cast<float>(rng.below(static_cast<uint64_t>(outputs)))
-                  : (loss->name() == "binary_crossentropy" ? static_cast<float>(rng.below(2)) : rng.uniform(-1.0f, 1.0f));
+                  : (loss->targets() == Targets::Binary ? static_cast<float>(rng.below(2)) : rng.uniform(-1.0f, 1.0f));
     const GradientCheckReport r = gradient_check(model, *loss, x, y, a->per_tensor, a->seed);
     std::printf("Backpropagation vs central differences (eps 1e-3), %s, loss %s, batch of %lld random samples:\n",
                 e.name.c_str(), loss->name().c_str(), static_cast<long long>(a->samples));

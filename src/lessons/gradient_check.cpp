@@ -4,15 +4,16 @@
 
 #include "nnlab/lessons.hpp"
 #include "nnlab/losses/loss.hpp"
+#include "nnlab/training/objective.hpp"
 
 namespace nnlab {
 
 namespace {
 
-double loss_of(Model& model, const Loss& loss, const Tensor& x, const Tensor& y, Tensor* grad) {
+// The training loss as the trainer takes it (the same Objective), plus the weights' penalty.
+double loss_of(Model& model, const Objective& objective, const Tensor& x, const Tensor& y, Tensor* grad) {
   const Tensor& out = model.forward(x, Mode::Infer);
-  const Tensor* logits = loss.fuses(model.output_activation()) ? model.output_logits() : nullptr;
-  return (logits ? loss.compute_fused(*logits, y, grad) : loss.compute(out, y, grad)) + model.penalty();
+  return objective.loss_and_gradient(model, out, y, grad) + model.penalty();
 }
 
 }  // namespace
@@ -20,9 +21,10 @@ double loss_of(Model& model, const Loss& loss, const Tensor& x, const Tensor& y,
 GradientCheckReport gradient_check(Model& model, const Loss& loss, const Tensor& x, const Tensor& y,
                                    int64_t per_tensor, uint64_t seed, double eps) {
   // Inference mode keeps dropout and batch statistics fixed between the evaluations.
+  const Objective objective(loss, model);
   Tensor g;
-  loss_of(model, loss, x, y, &g);
-  model.backward(g, loss.fuses(model.output_activation()) && model.output_logits() != nullptr);
+  loss_of(model, objective, x, y, &g);
+  model.backward(g, objective.fused());
   const std::vector<float> analytic(model.grads().begin(), model.grads().end());
   const float* params0 = model.params().data();
   GradientCheckReport report;
@@ -39,9 +41,9 @@ GradientCheckReport gradient_check(Model& model, const Loss& loss, const Tensor&
       const float orig = t.value[i];
       const float plus = static_cast<float>(orig + eps), minus = static_cast<float>(orig - eps);
       t.value[i] = plus;
-      const double fp = loss_of(model, loss, x, y, nullptr);
+      const double fp = loss_of(model, objective, x, y, nullptr);
       t.value[i] = minus;
-      const double fm = loss_of(model, loss, x, y, nullptr);
+      const double fm = loss_of(model, objective, x, y, nullptr);
       t.value[i] = orig;
       const double num = (fp - fm) / (static_cast<double>(plus) - static_cast<double>(minus));
       const double ana = analytic[offset + i];

@@ -12,8 +12,9 @@ namespace {
 
 class BinaryCrossentropy final : public Loss {
  public:
-  std::string name() const override { return name_; }
-  bool fuses(const std::string& activation) const override { return activation == "sigmoid"; }
+  const std::string& name() const override { return name_; }
+  Targets targets() const override { return Targets::Binary; }
+  std::string fused_activation() const override { return "sigmoid"; }
 
   // pred, target, grad: (batch, out); pred holds probabilities.
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {

@@ -25,8 +25,9 @@ RowTarget row_target(const Tensor& target, int64_t r, int64_t classes, bool indi
 
 class CategoricalCrossentropy final : public Loss {
  public:
-  std::string name() const override { return name_; }
-  bool fuses(const std::string& activation) const override { return activation == "softmax"; }
+  const std::string& name() const override { return name_; }
+  Targets targets() const override { return Targets::Classes; }
+  std::string fused_activation() const override { return "softmax"; }
 
   // pred, grad: (batch, classes); target: (batch, classes) or (batch, 1) of class indices.
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {

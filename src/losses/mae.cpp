@@ -10,7 +10,8 @@ namespace {
 
 class MeanAbsoluteError final : public Loss {
  public:
-  std::string name() const override { return name_; }
+  const std::string& name() const override { return name_; }
+  Targets targets() const override { return Targets::Values; }
 
   // pred, target, grad: (batch, out)
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {

@@ -8,8 +8,9 @@ namespace {
 
 class SparseCategoricalCrossentropy final : public Loss {
  public:
-  std::string name() const override { return name_; }
-  bool fuses(const std::string& activation) const override { return activation == "softmax"; }
+  const std::string& name() const override { return name_; }
+  Targets targets() const override { return Targets::ClassIndices; }
+  std::string fused_activation() const override { return "softmax"; }
 
   // pred, grad: (batch, classes); target: (batch, 1) of class indices.
   double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const override {

@@ -28,13 +28,23 @@ void FitOptions::validate() const {
   check(batch_size >= 1, "batch_size must be at least 1, got " + std::to_string(batch_size));
 }
 
-Trainer::Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer)
-    : model_(model), loss_(std::move(loss)), optimizer_(std::move(optimizer)) {
-  check(model_.built(), "trainer: build the model before training it");
-  check(loss_ != nullptr && optimizer_ != nullptr, "trainer: a loss and an optimizer are required");
-  loss_name_ = loss_->name();
-  rate_ = LearningRate(static_cast<float>(optimizer_->initial_learning_rate()));
+namespace {
+
+// The objective of a trainer's loss and model, made once both are known to be usable.
+Objective checked_objective(const Model& model, const Loss* loss, const Optimizer* optimizer) {
+  check(model.built(), "trainer: build the model before training it");
+  check(loss != nullptr && optimizer != nullptr, "trainer: a loss and an optimizer are required");
+  return Objective(*loss, model);
 }
+
+}  // namespace
+
+Trainer::Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer)
+    : model_(model),
+      loss_(std::move(loss)),
+      optimizer_(std::move(optimizer)),
+      objective_(checked_objective(model_, loss_.get(), optimizer_.get())),
+      rate_(static_cast<float>(optimizer_->initial_learning_rate())) {}
 
 // Checks that a dataset fits the model before any step runs, so a mismatch is one clear message.
 void Trainer::check_data(const Dataset& d) const {
@@ -46,7 +56,7 @@ void Trainer::check_data(const Dataset& d) const {
         what + " has samples of shape " + shape_str(d.sample_shape()) + " but the model's input is " +
             shape_str(m.input_shape()));
   const int64_t outputs = shape_size(m.output_shape());
-  const bool categorical = loss.name() == "categorical_crossentropy" || loss.name() == "sparse_categorical_crossentropy";
+  const bool categorical = loss.targets() == Targets::Classes || loss.targets() == Targets::ClassIndices;
   if (categorical && d.target_width() == 1 && d.num_classes > 0) {
     // One output per class, exactly: an extra output could win the argmax and name a class the data
     // does not have, which the confusion matrix and the accuracy cannot count.
@@ -62,10 +72,9 @@ void Trainer::check_data(const Dataset& d) const {
 
 double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr) {
   const Tensor& out = model_.forward(x, Mode::Train);
-  const Tensor* logits = loss_->fuses(model_.output_activation()) ? model_.output_logits() : nullptr;
-  const double l = logits ? loss_->compute_fused(*logits, y, &grad_) : loss_->compute(out, y, &grad_);
-  if (correct) *correct += count_correct(loss_name_, out, y);
-  model_.backward(grad_, logits != nullptr);
+  const double l = objective_.loss_and_gradient(model_, out, y, &grad_);
+  if (correct) *correct += count_correct(*loss_, out, y);
+  model_.backward(grad_, objective_.fused());
   const double penalty = model_.penalty();  // of the weights that produced this loss, as Keras reports it
   optimizer_->step(model_.params(), model_.grads(), lr);
   model_.apply_constraints();
@@ -78,7 +87,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   const kernels::DenormalScope denormals;  // this thread and the OpenMP pool, for the whole fit
   check_data(train);
   if (validation) check_data(*validation);
-  const bool with_accuracy = accuracy_applies(loss_name_);
+  const bool with_accuracy = accuracy_applies(*loss_);
 
   History history;
   ProgressBar progress(options.verbose);
@@ -197,7 +206,7 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   check(batch_size >= 1, "evaluate: batch_size must be at least 1, got " + std::to_string(batch_size));
   const kernels::DenormalScope denormals;
   check_data(data);
-  const bool with_accuracy = accuracy_applies(loss_name_);
+  const bool with_accuracy = accuracy_applies(*loss_);
   std::vector<int64_t> idx;
   Tensor xb, yb;
   double loss_sum = 0;
@@ -208,10 +217,8 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
     std::iota(idx.begin(), idx.end(), b);
     data.gather(idx, xb, yb);
     const Tensor& out = model_.forward(xb, Mode::Infer);
-    const Tensor* logits = loss_->fuses(model_.output_activation()) ? model_.output_logits() : nullptr;
-    loss_sum += (logits ? loss_->compute_fused(*logits, yb, nullptr) : loss_->compute(out, yb, nullptr)) *
-                static_cast<double>(e - b);
-    if (with_accuracy) correct += count_correct(loss_name_, out, yb);
+    loss_sum += objective_.loss_and_gradient(model_, out, yb, nullptr) * static_cast<double>(e - b);
+    if (with_accuracy) correct += count_correct(*loss_, out, yb);
   }
   Logs logs{{"loss", loss_sum / static_cast<double>(data.size())}};
   if (with_accuracy) logs["accuracy"] = static_cast<double>(correct) / static_cast<double>(data.size());

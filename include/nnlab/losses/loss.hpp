@@ -13,16 +13,29 @@
 
 namespace nnlab {
 
+// What a loss's targets hold, which decides the accuracy Keras reports beside it.
+enum class Targets {
+  Values,        // any real numbers (mse, mae): no accuracy
+  Binary,        // 0 or 1 per output (binary_crossentropy): binary accuracy, threshold 0.5
+  Classes,       // one class a sample, as one-hot rows or class indices: categorical accuracy (argmax)
+  ClassIndices,  // one class index a sample (sparse_categorical_crossentropy): categorical accuracy
+};
+
 class Loss {
  public:
   virtual ~Loss() = default;
-  virtual std::string name() const = 0;
+  virtual const std::string& name() const = 0;  // a member: per-batch checks build no string
+  virtual Targets targets() const = 0;
   // pred: (batch, out). Returns the mean loss; when grad is not null writes dLoss/dpred into it
   // (resized to pred's shape).
   virtual double compute(const Tensor& pred, const Tensor& target, Tensor* grad) const = 0;
-  // True when this loss can take the logits of the given output activation ("sigmoid", "softmax")
-  // and compute loss and gradient from them without ever forming log(0).
-  virtual bool fuses(const std::string& /*activation*/) const { return false; }
+  // The output activation ("sigmoid", "softmax") whose logits this loss can take, computing loss and
+  // gradient from them without ever forming log(0); "" for none. training/objective.hpp settles once
+  // whether a model's output uses it.
+  virtual std::string fused_activation() const { return ""; }
+  bool fuses(const std::string& activation) const {
+    return !activation.empty() && activation == fused_activation();
+  }
   // Like compute, but from the logits z of the fused activation; grad is dLoss/dz.
   virtual double compute_fused(const Tensor& logits, const Tensor& target, Tensor* grad) const;
 };

@@ -12,6 +12,7 @@
 #include "nnlab/training/callback.hpp"
 #include "nnlab/training/history.hpp"
 #include "nnlab/training/learning_rate.hpp"
+#include "nnlab/training/objective.hpp"
 
 namespace nnlab {
 
@@ -74,8 +75,8 @@ class Trainer {
 
   Model& model_;
   std::unique_ptr<Loss> loss_;
-  std::string loss_name_;  // loss_->name(), kept so the per-step metric needs no new string
   std::unique_ptr<Optimizer> optimizer_;
+  Objective objective_;  // the loss of the model's outputs, fused with its output activation or not
   LearningRate rate_;
   Tensor grad_;  // dLoss/d(output or logits), reused across steps
   Rng rng_;
