@@ -1,7 +1,9 @@
 // Trainer: Keras's compile + fit / evaluate / predict around a Sequential model.
 #pragma once
+#include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,8 @@
 #include "nnlab/training/objective.hpp"
 
 namespace nnlab {
+
+class BatchPrefetcher;  // training/prefetcher.hpp, private to the library
 
 struct FitOptions {
   int epochs = 1;
@@ -70,6 +74,9 @@ class Trainer {
   Rng& rng() { return rng_; }
 
  private:
+  using BatchIndices = std::function<std::span<const int64_t>(int64_t batch)>;
+  Logs train_epoch(int epoch, TrainState& st, BatchPrefetcher& prefetch, const BatchIndices& batch_indices,
+                   const std::vector<Callback*>& all, const std::string& checkpoint_path);
   // One optimizer step on a batch; returns the batch's loss and adds correct predictions to *correct.
   double train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr);
 
