@@ -1,13 +1,8 @@
 #include "nnlab/experiment.hpp"
 
-#include <chrono>
-#include <optional>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
-#include <unistd.h>
 
 #include "nnlab/config_reader.hpp"
 #include "nnlab/data/augment.hpp"
@@ -16,13 +11,11 @@
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
-#include "nnlab/kernels/denormals.hpp"
 #include "nnlab/kernels/gemm.hpp"
-#include "nnlab/report/html.hpp"
-#include "nnlab/report/plot.hpp"
+#include "nnlab/losses/loss.hpp"
+#include "nnlab/optimizers/optimizer.hpp"
 #include "nnlab/training/callbacks.hpp"
 #include "nnlab/training/schedules.hpp"
-#include "nnlab/training/trainer.hpp"
 
 namespace fs = std::filesystem;
 
@@ -49,46 +42,48 @@ nlohmann::json toml_to_json(const toml::node& node) {
   throw Error("unsupported TOML value (dates and times are not used by nnlab) at " + os.str());
 }
 
-std::string timestamp(const char* format = "%Y%m%d-%H%M%S") {
-  const std::time_t t = std::time(nullptr);
-  char buf[40];
-  std::tm local{};
-  localtime_r(&t, &local);  // ensemble members start from several threads
-  std::strftime(buf, sizeof buf, format, &local);
-  return buf;
+// [data]; d holds the defaults for what it leaves out.
+DataSpec read_data_table(ConfigReader& top, const std::string& source, DataSpec d) {
+  ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
+  d.dataset = data.get("dataset", d.dataset);
+  d.dir = data.get("dir", d.dir);
+  d.train = data.get("train", d.train);
+  d.test = data.get("test", d.test);
+  check(d.dataset != "file" || !d.train.empty(),
+        source + " [data]: dataset = \"file\" needs train = \"PATH\" (.nnds, .csv, .csv.gz, or IDX IMAGES,LABELS)");
+  d.scale = data.get("scale", d.scale);
+  d.standardize = data.get("standardize", d.standardize);
+  d.limit = data.get("limit", d.limit);
+  d.test_limit = data.get("test_limit", d.test_limit);
+  check(d.limit >= 0, source + " [data]: limit must be 0 (all) or more, got " + std::to_string(d.limit));
+  check(d.test_limit >= 0,
+        source + " [data]: test_limit must be 0 (all) or more, got " + std::to_string(d.test_limit));
+  data.finish();
+  return d;
 }
 
-// The processor's name as Linux reports it ("" elsewhere).
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
+// [model]: its layers are each made once now, so a typo fails before any data is loaded.
+nlohmann::json read_model_table(ConfigReader& top, const std::string& source) {
+  check(top.has("model"), source + ": missing [model] table with 'layers'");
+  ConfigReader model(top.raw("model"), source + " [model]");
+  const auto& layers = model.require<nlohmann::json>("layers");
+  if (model.has("input")) {
+    const auto& in = model.raw("input");
+    check(in.is_array() && !in.empty() && std::all_of(in.begin(), in.end(), [](const auto& d) {
+            return d.is_number_integer() && d.template get<int64_t>() >= 1;
+          }),
+          source + " [model]: 'input' must be a list of positive whole numbers, got " + in.dump());
+  }
+  check(layers.is_array() && !layers.empty(), source + " [model]: 'layers' must be a non-empty list");
+  model.finish();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    try {
+      make_layer(layers[i]);
+    } catch (const Error& err) {
+      throw Error(source + " [model] layer " + std::to_string(i + 1) + ": " + err.what());
     }
-  return "";
-}
-
-// run.json: what the report shows besides the config: when and where the run started, and its data.
-nlohmann::json run_info(const Experiment& e, const DataSources& data, const Dataset* validation, bool validation_is_test) {
-  char host[256] = {0};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
-  nlohmann::json samples{{"train", data.train->size() - (validation && !validation_is_test ? validation->size() : 0)},
-                         {"validation", validation ? validation->size() : 0},
-                         {"test", data.test ? data.test->size() : 0}};
-  if (validation_is_test) samples["validation_from"] = "test";
-  return {{"name", e.name},
-          {"started", timestamp("%Y-%m-%d %H:%M:%S %Z")},
-          {"started_unix", static_cast<double>(std::time(nullptr))},
-          {"host", host},
-          {"cpu", cpu_model()},
-          {"threads", kernels::num_threads()},
-          {"seed", e.seed},
-          {"dataset", e.data.dataset},
-          {"samples", samples},
-          {"input_shape", data.train->sample_shape()},
-          {"classes", data.train->num_classes},
-          {"class_names", data.train->class_names}};
+  }
+  return top.raw("model");
 }
 
 }  // namespace
@@ -185,43 +180,9 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
             std::to_string(e.threads));
   e.flush_denormals = top.get("flush_denormals", e.flush_denormals);
 
-  ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
-  e.data.dataset = data.get("dataset", e.data.dataset);
-  e.data.dir = data.get("dir", e.data.dir);
-  e.data.train = data.get("train", e.data.train);
-  e.data.test = data.get("test", e.data.test);
-  check(e.data.dataset != "file" || !e.data.train.empty(),
-        source + " [data]: dataset = \"file\" needs train = \"PATH\" (.nnds, .csv, .csv.gz, or IDX IMAGES,LABELS)");
-  e.data.scale = data.get("scale", e.data.scale);
-  e.data.standardize = data.get("standardize", e.data.standardize);
-  e.data.limit = data.get("limit", e.data.limit);
-  e.data.test_limit = data.get("test_limit", e.data.test_limit);
-  check(e.data.limit >= 0, source + " [data]: limit must be 0 (all) or more, got " + std::to_string(e.data.limit));
-  check(e.data.test_limit >= 0,
-        source + " [data]: test_limit must be 0 (all) or more, got " + std::to_string(e.data.test_limit));
-  data.finish();
+  e.data = read_data_table(top, source, e.data);
 
-  check(top.has("model"), source + ": missing [model] table with 'layers'");
-  ConfigReader model(top.raw("model"), source + " [model]");
-  const auto& layers = model.require<nlohmann::json>("layers");
-  if (model.has("input")) {
-    const auto& in = model.raw("input");
-    check(in.is_array() && !in.empty() && std::all_of(in.begin(), in.end(), [](const auto& d) {
-            return d.is_number_integer() && d.template get<int64_t>() >= 1;
-          }),
-          source + " [model]: 'input' must be a list of positive whole numbers, got " + in.dump());
-  }
-  check(layers.is_array() && !layers.empty(), source + " [model]: 'layers' must be a non-empty list");
-  model.finish();
-  e.model = top.raw("model");
-  // Validate every layer now, so a typo fails before any data is loaded.
-  for (size_t i = 0; i < layers.size(); ++i) {
-    try {
-      make_layer(layers[i]);
-    } catch (const Error& err) {
-      throw Error(source + " [model] layer " + std::to_string(i + 1) + ": " + err.what());
-    }
-  }
+  e.model = read_model_table(top, source);
 
   ConfigReader train(top.has("train") ? top.raw("train") : nlohmann::json::object(), source + " [train]");
   e.train.loss = train.get("loss", e.train.loss);
@@ -351,146 +312,6 @@ Model build_model(const Experiment& e, const Shape& input) {
   } catch (const Error& err) {
     throw Error(e.source + " [model]: " + err.what());
   }
-}
-
-nlohmann::json result_json(const RunResult& r) {
-  nlohmann::json j{{"run_dir", r.run_dir},
-                   {"evaluated_on", r.evaluated_on},
-                   {"test_loss", r.test_loss},
-                   {"params", r.params},
-                   {"train_seconds", r.train_seconds},
-                   {"epochs_run", r.history.logs.size()},
-                   {"verdict", fit_name(r.diagnosis.verdict)},
-                   {"best_epoch", r.diagnosis.best_epoch}};
-  if (r.test_accuracy >= 0) j["test_accuracy"] = r.test_accuracy;
-  return j;
-}
-
-RunResult run_experiment(const Experiment& e, const RunOptions& options) {
-  if (e.threads > 0) kernels::set_num_threads(e.threads);
-  kernels::set_flush_denormals(e.flush_denormals);
-  const DataSources data = load_sources(e.data);
-  const Shape sample = data.train->sample_shape();
-  if (e.model.contains("input")) {  // train builds the model on the data; a stated input must agree
-    const Shape stated = e.model.at("input").get<Shape>();
-    check(shape_size(stated) == shape_size(sample),
-          e.source + " [model]: input = " + e.model.at("input").dump() + " (" + std::to_string(shape_size(stated)) +
-              " values) but the data's samples have shape " + shape_str(sample) + " (" +
-              std::to_string(shape_size(sample)) + " values); remove 'input' or make it match");
-  }
-  Model model = build_model(e, sample);
-  // Everything that can refuse the experiment is checked before the run folder is made, so a bad
-  // experiment leaves no half-written run behind.
-  Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
-  trainer.check_data(*data.train);
-  if (data.test) trainer.check_data(*data.test);
-  const auto callbacks = make_callbacks(e);
-
-  std::shared_ptr<Dataset> train = data.train, validation;
-  if (e.train.validation_split > 0) {
-    std::tie(train, validation) = split_tail(data.train, e.train.validation_split);
-  } else if (e.train.validate_on_test && data.test) {
-    validation = data.test;
-  }
-  check(train->size() >= 1, e.source + " [train]: validation_split " + std::to_string(e.train.validation_split) +
-                                " leaves no training samples");
-  const int64_t batch = std::min(e.train.batch_size, train->size());
-  const int64_t steps = (train->size() + batch - 1) / batch;
-  if (!e.schedule.is_null()) {  // a rate that is infinite or negative at some step is refused now
-    const auto schedule = make_schedule(e.schedule, e.source + " [schedule]");
-    schedule->bind_run(e.train.epochs, steps);
-    try {
-      schedule->validate(e.train.epochs, steps, static_cast<float>(make_optimizer(e.train.optimizer, e.train.optimizer_options)->initial_learning_rate()));
-    } catch (const Error& err) {
-      throw Error(e.source + " [schedule]: " + err.what());
-    }
-  }
-  // Augmentation wraps the training data only; validation and test data are never augmented.
-  std::optional<AugmentedDataset> augmented;
-  if (!e.augment.is_null()) {
-    try {
-      augmented.emplace(*train, ImageAugmenter::from_json(e.augment, e.source + " [augment]"), e.seed);
-    } catch (const Error& err) {
-      throw Error(e.source + " [augment]: " + err.what());
-    }
-  }
-
-  RunResult result;
-  result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
-  fs::create_directories(result.run_dir);
-  const fs::path dir(result.run_dir);
-  remove_stale_temporaries(dir.string());
-  // A run trained again into its folder is a run in progress until it ends: the last run's result and
-  // evaluation go, so that the page shown while training has nothing stale.
-  for (const char* stale : {"result.json", "confusion.csv", "evaluation.txt", "misclassified.json"}) {
-    std::error_code ec;
-    fs::remove(dir / stale, ec);
-  }
-  write_file_atomic((dir / "config.json").string(), e.config.dump(2) + "\n");
-  write_file_atomic((dir / "summary.txt").string(), model.summary());
-  if (options.verbose > 0) std::printf("%s", model.summary().c_str());
-
-  FitOptions fit;
-  fit.epochs = e.train.epochs;
-  fit.batch_size = e.train.batch_size;
-  fit.shuffle = e.train.shuffle;
-  fit.seed = e.seed;
-  fit.verbose = options.verbose;
-  fit.checkpoint_path = (dir / "checkpoint.safetensors").string();
-  fit.resume = options.resume;
-
-  const bool validation_is_test = validation && validation == data.test;
-  nlohmann::json info = run_info(e, data, validation.get(), validation_is_test);
-  if (options.resume && fs::exists(dir / "run.json")) {  // a resumed run keeps the time it first started
-    const auto before = nlohmann::json::parse(read_file((dir / "run.json").string()), nullptr, false);
-    if (before.is_object() && before.contains("started")) {
-      info["resumed"] = info["started"];
-      info["started"] = before["started"];
-      info["started_unix"] = before.value("started_unix", info["started_unix"].get<double>());
-    }
-  }
-  write_file_atomic((dir / "run.json").string(), info.dump(2) + "\n");
-  const auto t0 = std::chrono::steady_clock::now();
-  RunFolderWriter folder_writer(dir.string());
-  std::vector<Callback*> cbs;
-  for (const auto& c : callbacks) cbs.push_back(c.get());
-  cbs.insert(cbs.end(), options.callbacks.begin(), options.callbacks.end());
-  cbs.push_back(&folder_writer);  // last: it sees what the others added to the logs
-  const Dataset* fit_data = train.get();
-  if (augmented) {
-    if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
-      augmented->set_calls(static_cast<uint64_t>(checkpoint_next_epoch(fit.checkpoint_path)) *
-                           static_cast<uint64_t>(steps));
-    }
-    if (options.verbose > 0) std::printf("augment: %s\n", augmented->augmenter().describe().c_str());
-    fit_data = &*augmented;
-  }
-  result.history = trainer.fit(*fit_data, fit, validation.get(), cbs);
-  result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  result.params = model.param_count();
-  write_file_atomic((dir / "history.csv").string(), result.history.to_csv());
-  plot_history(result.history, (dir / "").string());  // loss.svg, accuracy.svg (and lr) in the run folder
-  result.diagnosis = diagnose(result.history);
-  write_file_atomic((dir / "diagnosis.txt").string(), result.diagnosis.text());
-  save_model(model, (dir / "model.safetensors").string(),
-             {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
-  const Dataset& test = data.test ? *data.test : *data.train;
-  result.evaluated_on = data.test ? "test" : "train";
-  Logs ev = trainer.evaluate(test);
-  result.test_loss = ev["loss"];
-  if (ev.count("accuracy")) result.test_accuracy = ev["accuracy"];
-  if (test.num_classes > 0 && test.target_width() == 1) {
-    result.confusion = confusion_matrix(model, test);
-    write_file_atomic((dir / "confusion.csv").string(), result.confusion.to_csv());
-    write_file_atomic((dir / "evaluation.txt").string(), result.confusion.to_text());
-    write_misclassified(result.confusion, test, (dir / "misclassified.json").string(), result.evaluated_on);
-  }
-  // Written last: its presence marks a finished run (sweeps skip finished runs when resumed).
-  nlohmann::json rj = result_json(result);
-  rj["finished"] = timestamp("%Y-%m-%d %H:%M:%S %Z");
-  write_file_atomic((dir / "result.json").string(), rj.dump(2) + "\n");
-  write_file_atomic((dir / "report.html").string(), run_report_html(dir.string()));  // without the refresh now
-  return result;
 }
 
 }  // namespace nnlab

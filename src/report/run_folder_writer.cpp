@@ -15,32 +15,28 @@ RunFolderWriter::RunFolderWriter(std::string dir, std::chrono::milliseconds min_
     : dir_(std::move(dir)), min_interval_(min_interval) {}
 
 void RunFolderWriter::on_train_begin(TrainState&) {
-  history_ = History{};
   pending_ = false;
   last_ = {};
 }
 
 void RunFolderWriter::on_epoch_end(int epoch, Logs& logs, TrainState& st) {
-  history_.on_epoch_end(epoch, logs, st);
   pending_ = true;
-  if (epoch + 1 >= st.epochs || st.stop_training || std::chrono::steady_clock::now() - last_ >= min_interval_) write();
+  if (epoch + 1 >= st.epochs || st.stop_training || std::chrono::steady_clock::now() - last_ >= min_interval_) {
+    History history = st.history ? *st.history : History{};
+    history.on_epoch_end(epoch, logs, st);  // the trainer's History adds this epoch after us
+    write(history);
+  }
 }
 
-void RunFolderWriter::on_train_end(TrainState&) {
-  if (pending_) write();
+void RunFolderWriter::on_train_end(TrainState& st) {
+  if (pending_ && st.history) write(*st.history);
 }
 
-std::string RunFolderWriter::state() const { return history_.empty() ? "" : history_.to_csv(); }
-
-void RunFolderWriter::restore(const std::string& state) {
-  if (!state.empty()) history_ = History::from_csv(state, (fs::path(dir_) / "checkpoint.safetensors").string());
-}
-
-void RunFolderWriter::write() {
+void RunFolderWriter::write(const History& history) {
   const fs::path dir(dir_);
-  write_file_atomic((dir / "history.csv").string(), history_.to_csv());
-  plot_history(history_, (dir / "").string());
-  write_file_atomic((dir / "diagnosis.txt").string(), diagnose(history_).text());
+  write_file_atomic((dir / "history.csv").string(), history.to_csv());
+  plot_history(history, (dir / "").string());
+  write_file_atomic((dir / "diagnosis.txt").string(), diagnose(history).text());
   if (is_run_folder(dir_)) write_file_atomic((dir / "report.html").string(), run_report_html(dir_));
   pending_ = false;
   last_ = std::chrono::steady_clock::now();

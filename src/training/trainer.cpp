@@ -113,6 +113,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   TrainState st;
   st.model = &model_;
   st.rate = &rate_;
+  st.history = &history;
   // A schedule lives for one fit: ScheduleCallback installs it at train begin.
   rate_.schedule = nullptr;
   struct ClearSchedule {

@@ -52,23 +52,20 @@ void write_misclassified(const ConfusionMatrix& cm, const Dataset& data, const s
 // Keeps a run folder current while training, as Keras's CSVLogger keeps its file: history.csv, the
 // curves (loss.svg, accuracy.svg, ...), diagnosis.txt and report.html, each written atomically at the
 // end of an epoch. Epochs shorter than min_interval (XOR's thousands) are written together at most
-// once per interval, and always after the last epoch. Its history travels in the checkpoint
-// (state / restore), so a resumed run keeps its earlier epochs. run_experiment() adds it last, after
-// the callbacks that add to the logs (lr).
+// once per interval, and always after the last epoch. It writes the trainer's history
+// (TrainState::history, which a resumed run restores from its checkpoint) with the epoch ending.
+// run_experiment() adds it last, after the callbacks that add to the logs.
 class RunFolderWriter : public Callback {
  public:
   explicit RunFolderWriter(std::string dir, std::chrono::milliseconds min_interval = std::chrono::seconds(2));
   void on_train_begin(TrainState&) override;
   void on_epoch_end(int epoch, Logs& logs, TrainState& st) override;
-  void on_train_end(TrainState&) override;
-  std::string state() const override;
-  void restore(const std::string& state) override;
+  void on_train_end(TrainState& st) override;
 
  private:
-  void write();
+  void write(const History& history);
   std::string dir_;
   std::chrono::milliseconds min_interval_;
-  History history_;
   bool pending_ = false;
   std::chrono::steady_clock::time_point last_{};
 };

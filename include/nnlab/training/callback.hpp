@@ -10,14 +10,18 @@
 
 namespace nnlab {
 
-class Model;
+class History;
 class LearningRate;
+class Model;
 
 using Logs = std::map<std::string, double>;
 
 struct TrainState {
   Model* model = nullptr;
   LearningRate* rate = nullptr;  // the trainer's rate policy, which schedule callbacks change
+  // The fit's history of finished epochs (with a checkpoint's epochs when resuming); the epoch
+  // ending is added after the other callbacks' on_epoch_end.
+  const History* history = nullptr;
   int epochs = 0;               // total epochs requested
   int initial_epoch = 0;        // first epoch of this call (non-zero when resuming)
   int64_t samples = 0;          // training samples per epoch
