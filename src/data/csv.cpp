@@ -185,22 +185,15 @@ std::vector<Line> split_lines(const std::string& text) {
   return lines;
 }
 
-}  // namespace
+// The first line: a header or data? It also fixes the number of columns and where the label is.
+struct Columns {
+  int64_t count, label;
+  bool header;
+  std::vector<std::string> names;  // empty without a header
+};
 
-InMemoryDataset read_csv(const std::string& path, const CsvOptions& options, const Preprocess& preprocess) {
-  const char d = options.delimiter;
-  check(!is_digit(d) && d != '.' && d != '-' && d != '+' && d != '\n' && d != '\r' && d != '"',
-        "csv: delimiter '" + std::string(1, d) + "' cannot separate numbers");
-  check(!options.check_pixel_range || options.pixel_min <= options.pixel_max,
-        "csv: pixel range [" + number_str(options.pixel_min) + ", " + number_str(options.pixel_max) + "] is empty");
-
-  const std::string text = detail::read_whole_file(path);
-  check(!text.empty(), path + ": empty file");
-  const std::vector<Line> lines = split_lines(text);
-  check(!lines.empty(), path + ": empty file (only blank lines)");
-
-  // The first line: a header or data? It also fixes the number of columns.
-  const std::vector<std::string_view> first = split(lines[0], d);
+Columns find_columns(const Line& line, const std::string& path, const CsvOptions& options) {
+  const std::vector<std::string_view> first = split(line, options.delimiter);
   const int64_t ncols = static_cast<int64_t>(first.size());
   bool header = options.header == CsvOptions::Header::Yes;
   if (options.header == CsvOptions::Header::Auto)
@@ -229,13 +222,15 @@ InMemoryDataset read_csv(const std::string& path, const CsvOptions& options, con
           path + ": the file has no header, so the label column \"" + options.label_column +
               "\" cannot be found by name; give its index");
   }
-  check(ncols >= 2, path + ":" + std::to_string(lines[0].number) + ": need a label column and pixel columns, got " +
+  check(ncols >= 2, path + ":" + std::to_string(line.number) + ": need a label column and pixel columns, got " +
                         std::to_string(ncols) + " column");
-  const int64_t features = ncols - 1;
-  const size_t first_row = header ? 1 : 0;
-  const int64_t n = static_cast<int64_t>(lines.size() - first_row);
-  check(n > 0, path + ": no data rows after the header");
+  return {ncols, label_col, header, std::move(names)};
+}
 
+// The dataset's shape: (n, features) when flattened, else (n, image...) with the image shape given
+// or, when none is, a square one.
+Shape dataset_shape(int64_t n, int64_t features, const std::string& path, const CsvOptions& options,
+                    const Preprocess& preprocess) {
   Shape shape{n, features};
   if (!preprocess.flatten) {
     Shape img = options.image_shape;
@@ -251,10 +246,14 @@ InMemoryDataset read_csv(const std::string& path, const CsvOptions& options, con
     shape = {n};
     shape.insert(shape.end(), img.begin(), img.end());
   }
-  Tensor x(shape);
-  std::vector<int64_t> raw(static_cast<size_t>(n));
+  return shape;
+}
 
-  RowParser parser{&path, &options, &names, ncols, label_col};
+// Parses the data rows, lines[first_row...], in parallel into x (n, features) and their raw labels
+// (n); throws the error of the earliest line that fails, whichever thread finds it first.
+void parse_rows(const std::vector<Line>& lines, size_t first_row, const RowParser& parser, Tensor& x,
+                std::vector<int64_t>& raw) {
+  const int64_t n = static_cast<int64_t>(raw.size()), ncols = parser.ncols, features = ncols - 1;
   RowError first_error;
   float* xd = x.data();
 #pragma omp parallel if (n * ncols >= (int64_t{1} << 16))
@@ -274,14 +273,13 @@ InMemoryDataset read_csv(const std::string& path, const CsvOptions& options, con
     if (mine.line < first_error.line) first_error = std::move(mine);
   }
   if (!first_error.message.empty()) throw Error(first_error.message);
+}
 
-  LabelMap labels = options.labels;
-  if (labels.empty()) {
-    std::vector<int64_t> found = raw;
-    std::sort(found.begin(), found.end());
-    found.erase(std::unique(found.begin(), found.end()), found.end());
-    labels = LabelMap(std::move(found));
-  }
+// The class index (n, 1) of each raw label through labels; throws naming the line of a label that
+// is not one of them.
+Tensor class_indices(const std::vector<int64_t>& raw, const LabelMap& labels, const std::vector<Line>& lines,
+                     size_t first_row, const std::string& path) {
+  const int64_t n = static_cast<int64_t>(raw.size());
   Tensor y({n, 1});
   for (int64_t i = 0; i < n; ++i) {
     const auto o = labels.find(raw[static_cast<size_t>(i)]);
@@ -292,6 +290,41 @@ InMemoryDataset read_csv(const std::string& path, const CsvOptions& options, con
     }
     y[i] = static_cast<float>(*o);
   }
+  return y;
+}
+
+}  // namespace
+
+InMemoryDataset read_csv(const std::string& path, const CsvOptions& options, const Preprocess& preprocess) {
+  const char d = options.delimiter;
+  check(!is_digit(d) && d != '.' && d != '-' && d != '+' && d != '\n' && d != '\r' && d != '"',
+        "csv: delimiter '" + std::string(1, d) + "' cannot separate numbers");
+  check(!options.check_pixel_range || options.pixel_min <= options.pixel_max,
+        "csv: pixel range [" + number_str(options.pixel_min) + ", " + number_str(options.pixel_max) + "] is empty");
+
+  const std::string text = detail::read_whole_file(path);
+  check(!text.empty(), path + ": empty file");
+  const std::vector<Line> lines = split_lines(text);
+  check(!lines.empty(), path + ": empty file (only blank lines)");
+
+  const Columns columns = find_columns(lines[0], path, options);
+  const int64_t features = columns.count - 1;
+  const size_t first_row = columns.header ? 1 : 0;
+  const int64_t n = static_cast<int64_t>(lines.size() - first_row);
+  check(n > 0, path + ": no data rows after the header");
+
+  Tensor x(dataset_shape(n, features, path, options, preprocess));
+  std::vector<int64_t> raw(static_cast<size_t>(n));
+  parse_rows(lines, first_row, RowParser{&path, &options, &columns.names, columns.count, columns.label}, x, raw);
+
+  LabelMap labels = options.labels;
+  if (labels.empty()) {
+    std::vector<int64_t> found = raw;
+    std::sort(found.begin(), found.end());
+    found.erase(std::unique(found.begin(), found.end()), found.end());
+    labels = LabelMap(std::move(found));
+  }
+  Tensor y = class_indices(raw, labels, lines, first_row, path);
 
   apply_preprocess(x, preprocess);
   InMemoryDataset out(std::move(x), std::move(y), labels.size());

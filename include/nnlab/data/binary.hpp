@@ -79,7 +79,8 @@ struct MappedDatasetOptions {
 // file is. Small files are memory-mapped (no system call per batch); larger ones are read with
 // pread() rather than through a mapping, because file pages touched through a mapping count in
 // the process's resident memory and, on kernels that map large page-cache folios whole, grow it by
-// up to 2 MiB per sample touched (see binary.cpp for the measurements behind this choice).
+// up to 2 MiB per sample touched (see src/data/binary/reader.cpp for the measurements behind this
+// choice).
 class MappedDataset : public Dataset {
  public:
   explicit MappedDataset(const std::string& path, MappedDatasetOptions options = {});

@@ -1,0 +1,129 @@
+// The ensemble artefact: ensemble.json written after training, and loaded back with its members.
+#include <filesystem>
+
+#include "internal.hpp"
+#include "nnlab/config_reader.hpp"
+#include "nnlab/ensemble.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/io/safetensors.hpp"
+
+namespace fs = std::filesystem;
+
+namespace nnlab {
+
+bool is_ensemble_path(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return fs::is_regular_file(fs::path(path) / "ensemble.json", ec);
+  return fs::path(path).extension() == ".json";
+}
+
+std::vector<Combination> Ensemble::combinations() const {
+  std::vector<Combination> c{Combination::Vote, Combination::Average};
+  if (has_combiner_) c.push_back(Combination::Stacking);
+  return c;
+}
+
+std::vector<Tensor> Ensemble::member_outputs(const Tensor& x, int64_t batch_size) {
+  check(x.rows() == 0 || x.cols() == shape_size(input_),
+        "ensemble: inputs of shape " + shape_str(x.shape()) + " but the ensemble takes " + shape_str(input_) + " per sample");
+  std::vector<Tensor> out;
+  for (auto& m : members_) out.push_back(m.predict(x, batch_size));
+  return out;
+}
+
+EnsemblePrediction Ensemble::combine(const std::vector<Tensor>& outs, Combination c) {
+  switch (c) {
+    case Combination::Vote: return combine_vote(outs);
+    case Combination::Average: return combine_average(outs);
+    case Combination::Stacking:
+      check(has_combiner_, path_ + ": this ensemble has no stacking combiner (it was trained with holdout 0)");
+      return combine_stacking(combiner_, outs);
+  }
+  throw Error("ensemble: unknown combination");
+}
+
+EnsemblePrediction Ensemble::predict(const Tensor& x, Combination c) { return combine(member_outputs(x), c); }
+
+Ensemble load_ensemble(const std::string& path) {
+  std::error_code ec;
+  const fs::path file = fs::is_directory(path, ec) ? fs::path(path) / "ensemble.json" : fs::path(path);
+  const std::string where = file.string();
+  check(fs::is_regular_file(file, ec), fs::is_directory(path, ec) ? path + ": no ensemble.json in this folder"
+                                                                 : where + ": no such ensemble file");
+  const nlohmann::json j = parse_json(read_file(where), where + ": corrupt ensemble file");
+  check(j.is_object() && j.value("format", "") == "nnlab-ensemble",
+        where + ": not an nnlab ensemble file (it lacks \"format\": \"nnlab-ensemble\")");
+  const fs::path dir = file.parent_path();
+  auto resolve = [&](const std::string& p) { return fs::path(p).is_absolute() ? fs::path(p) : dir / p; };
+
+  Ensemble en;
+  en.path_ = where;
+  try {
+    en.input_ = j.at("input_shape").get<Shape>();
+    en.output_ = j.at("output_shape").get<Shape>();
+    en.class_names_ = j.value("class_names", std::vector<std::string>{});
+    en.default_ = parse_combination(j.value("default_combination", std::string("average")));
+    en.experiment_ = j.value("experiment", nlohmann::json::object());
+    if (j.contains("holdout") && j["holdout"].is_object()) en.holdout_samples_ = j["holdout"].value("samples", int64_t{0});
+    const auto& members = j.at("members");
+    check(members.is_array() && !members.empty(), where + ": corrupt ensemble file: 'members' must be a non-empty list");
+    for (size_t i = 0; i < members.size(); ++i) {
+      const std::string name = members[i].value("name", "member-" + std::to_string(i + 1));
+      const fs::path model = resolve(members[i].at("model").get<std::string>());
+      check(fs::is_regular_file(model, ec),
+            where + ": member '" + name + "' is missing: its model file " + model.string() + " does not exist");
+      Model m;
+      try {
+        m = load_model(model.string());
+      } catch (const Error& e) {
+        throw Error(where + ": member '" + name + "': " + e.what());
+      }
+      check(m.input_shape() == en.input_,
+            where + ": member '" + name + "' (" + model.string() + ") takes inputs of shape " + shape_str(m.input_shape()) +
+                " but the ensemble's input shape is " + shape_str(en.input_) + "; every member must take the same inputs");
+      check(m.output_shape() == en.output_,
+            where + ": member '" + name + "' (" + model.string() + ") has outputs of shape " + shape_str(m.output_shape()) +
+                " but the ensemble's output shape is " + shape_str(en.output_) + "; every member must give the same outputs");
+      en.names_.push_back(name);
+      en.from_.push_back(members[i].value("from", ""));
+      en.members_.push_back(std::move(m));
+    }
+    if (j.contains("combiner") && j["combiner"].is_string()) {
+      const fs::path c = resolve(j["combiner"].get<std::string>());
+      check(fs::is_regular_file(c, ec), where + ": the stacking combiner " + c.string() + " is missing");
+      en.combiner_ = load_model(c.string());
+      const int64_t want = static_cast<int64_t>(en.members_.size()) * shape_size(en.output_);
+      check(shape_size(en.combiner_.input_shape()) == want && en.combiner_.output_shape() == en.output_,
+            where + ": the stacking combiner " + c.string() + " maps " + shape_str(en.combiner_.input_shape()) + " to " +
+                shape_str(en.combiner_.output_shape()) + " but " + std::to_string(en.members_.size()) +
+                " members need " + std::to_string(want) + " inputs and outputs " + shape_str(en.output_));
+      en.has_combiner_ = true;
+    }
+    check(en.default_ != Combination::Stacking || en.has_combiner_,
+          where + ": the default combination is stacking but the ensemble has no combiner");
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": corrupt ensemble file: " + e.what());
+  }
+  return en;
+}
+
+void detail::write_ensemble_file(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members,
+                                 const fs::path& dir, const InMemoryDataset& train, const Shape& output, int64_t h) {
+  const int64_t n = train.size();
+  nlohmann::json j{{"format", "nnlab-ensemble"},
+                   {"version", 1},
+                   {"name", spec.name},
+                   {"base", spec.base_source},
+                   {"input_shape", train.sample_shape()},
+                   {"output_shape", output},
+                   {"class_names", train.class_names},
+                   {"default_combination", combination_name(spec.default_combination)},
+                   {"combiner", h > 0 ? nlohmann::json("combiner.safetensors") : nlohmann::json(nullptr)},
+                   {"holdout", {{"fraction", spec.holdout}, {"samples", h}, {"first", n - h}}},
+                   {"experiment", members[0].config}};
+  for (const auto& m : members)
+    j["members"].push_back({{"name", m.name}, {"from", m.detail}, {"model", m.name + "/model.safetensors"}});
+  write_file_atomic((dir / "ensemble.json").string(), j.dump(2) + "\n");
+}
+
+}  // namespace nnlab

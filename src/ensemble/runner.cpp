@@ -1,0 +1,275 @@
+// Training an ensemble: its members' experiments, the runner that trains them (side by side or one
+// after another), and run_ensemble, which trains, combines, saves and reports.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "internal.hpp"
+#include "nnlab/config_reader.hpp"
+#include "nnlab/ensemble.hpp"
+#include "nnlab/error.hpp"
+#include "nnlab/experiment.hpp"
+#include "nnlab/io/safetensors.hpp"
+#include "nnlab/kernels/gemm.hpp"
+
+namespace fs = std::filesystem;
+
+namespace nnlab {
+
+void EnsembleSpec::validate() const {
+  if (architectures.empty())
+    check(members >= 2, "ensemble: --members must be at least 2, got " + std::to_string(members));
+  else
+    check(architectures.size() >= 2,
+          "ensemble: --architectures needs at least 2 experiments, got " + std::to_string(architectures.size()));
+  check(holdout >= 0 && holdout < 1, "ensemble: --holdout must be in [0, 1), got " + std::to_string(holdout));
+  check(parallel >= 0, "ensemble: --parallel must be 0 (automatic) or more, got " + std::to_string(parallel));
+  check(default_combination != Combination::Stacking || holdout > 0,
+        "ensemble: the default combination is stacking, which needs a holdout (--holdout > 0)");
+  combiner.validate();
+}
+
+EnsembleSpec load_ensemble_spec(const std::string& name_or_path, const std::vector<std::string>& overrides) {
+  EnsembleSpec s;
+  s.base_source = resolve_experiment(name_or_path);
+  s.base = parse_config_file(s.base_source);
+  for (const auto& o : overrides) apply_override(s.base, o);
+  s.overrides = overrides;
+  Experiment::from_json(s.base, s.base_source);  // validate the base now
+  s.name = s.base.value("name", fs::path(s.base_source).stem().string()) + "-ensemble";
+  return s;
+}
+
+namespace {
+
+// The fields of [data] that decide what a member sees; "" when equal, else the first difference.
+std::string data_difference(const DataSpec& a, const DataSpec& b) {
+  auto q = [](const std::string& s) { return "'" + s + "'"; };
+  if (a.dataset != b.dataset) return "dataset " + q(a.dataset) + " vs " + q(b.dataset);
+  if (a.dir != b.dir) return "dir " + q(a.dir) + " vs " + q(b.dir);
+  if (a.scale != b.scale) return std::string("scale ") + (a.scale ? "true" : "false") + " vs " + (b.scale ? "true" : "false");
+  if (a.standardize != b.standardize)
+    return std::string("standardize ") + (a.standardize ? "true" : "false") + " vs " + (b.standardize ? "true" : "false");
+  if (a.limit != b.limit) return "limit " + std::to_string(a.limit) + " vs " + std::to_string(b.limit);
+  if (a.test_limit != b.test_limit) return "test_limit " + std::to_string(a.test_limit) + " vs " + std::to_string(b.test_limit);
+  return "";
+}
+
+int64_t holdout_size(double fraction, int64_t n) {
+  if (fraction <= 0) return 0;
+  const int64_t h = std::max<int64_t>(1, std::llround(fraction * static_cast<double>(n)));
+  check(h < n, "ensemble: a holdout of " + std::to_string(fraction) + " leaves no training data of the " +
+                   std::to_string(n) + " samples");
+  return h;
+}
+
+}  // namespace
+
+std::vector<EnsembleMemberSpec> ensemble_members(const EnsembleSpec& spec, int64_t train_size, const Shape& input) {
+  spec.validate();
+  const Experiment base = Experiment::from_json(spec.base, spec.base_source);
+  const int64_t h = holdout_size(spec.holdout, train_size);
+  std::vector<EnsembleMemberSpec> out;
+  const size_t k = spec.architectures.empty() ? static_cast<size_t>(spec.members) : spec.architectures.size();
+  for (size_t i = 0; i < k; ++i) {
+    EnsembleMemberSpec m;
+    m.name = "member-" + std::to_string(i + 1);
+    if (spec.architectures.empty()) {
+      m.config = spec.base;
+      m.source = spec.base_source;
+      m.config["seed"] = base.seed + i;
+      m.detail = "seed " + std::to_string(base.seed + i);
+    } else {
+      m.source = resolve_experiment(spec.architectures[i]);
+      m.config = parse_config_file(m.source);
+      for (const auto& o : spec.overrides) apply_override(m.config, o);
+      m.detail = fs::path(m.source).stem().string();
+      if (m.detail == "config") m.detail = fs::path(m.source).parent_path().filename().string();  // a run folder
+    }
+    m.config["name"] = spec.name + "/" + m.name;
+    Experiment e;
+    try {
+      e = Experiment::from_json(m.config, m.source);
+    } catch (const Error& err) {
+      throw Error("ensemble member '" + m.name + "' (" + m.detail + "): " + err.what());
+    }
+    const std::string diff = data_difference(e.data, base.data);
+    check(diff.empty(), "ensemble member '" + m.name + "' (" + m.source + ") reads different data from the base " +
+                            spec.base_source + " ([data] " + diff + "): every member must take the same inputs");
+    if (h > 0) m.config["data"]["limit"] = train_size - h;  // the tail beyond the limit is the holdout
+    out.push_back(std::move(m));
+  }
+  // Output shapes agree, checked before anything trains.
+  Shape first;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const Experiment e = Experiment::from_json(out[i].config, out[i].source);
+    Shape shape;
+    try {
+      shape = build_model(e, input).output_shape();
+    } catch (const Error& err) {
+      throw Error("ensemble member '" + out[i].name + "' (" + out[i].detail + "): " + err.what());
+    }
+    if (i == 0) first = shape;
+    check(shape == first, "ensemble member '" + out[i].name + "' (" + out[i].detail + ") has outputs of shape " +
+                              shape_str(shape) + " but '" + out[0].name + "' (" + out[0].detail + ") has " +
+                              shape_str(first) + ": every member must give the same outputs");
+  }
+  return out;
+}
+
+int default_parallelism(int members) {
+  // Measured on a busy 2-core machine (Fashion-MNIST, 784-1024-512-256-10): two members side by side
+  // with one OpenMP thread each trained as fast as one after another with one thread, and 7x faster
+  // than one after another with two threads each, where OpenMP's threads wait on each other.
+  return std::max(1, std::min(members, kernels::num_threads()));
+}
+
+namespace {
+
+// Trains every member with run_experiment into <dir>/<member>/; finished ones are reused (an
+// interrupted ensemble resumes).
+class MemberRunner {
+ public:
+  MemberRunner(const std::vector<EnsembleMemberSpec>& members, const fs::path& dir, int threads_each, int verbose)
+      : members_(members), dir_(dir), threads_each_(threads_each), verbose_(verbose) {}
+
+  // One after another, or `parallel` threads side by side; rethrows the first member's failure.
+  void run(int parallel) {
+    if (parallel <= 1) {
+      for (size_t i = 0; i < members_.size(); ++i) train(i, false);
+      return;
+    }
+    std::vector<std::thread> pool;
+    for (int t = 0; t < parallel; ++t) pool.emplace_back([this] { work(); });
+    for (auto& t : pool) t.join();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  // One thread of the pool: takes the next member until none is left or one has failed.
+  void work() {
+    for (size_t i; (i = next_++) < members_.size();) {
+      {
+        std::lock_guard<std::mutex> lock(print_);
+        if (failure_) return;  // one member failed: start no more
+      }
+      try {
+        train(i, true);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(print_);
+        if (!failure_) failure_ = std::current_exception();
+        return;
+      }
+    }
+  }
+
+  // Trains member i, or reuses its run folder when finished with this member's configuration.
+  void train(size_t i, bool side_by_side) {
+    const EnsembleMemberSpec& m = members_[i];
+    const size_t k = members_.size();
+    const fs::path run = dir_ / m.name;
+    if (fs::exists(run / "result.json")) {
+      const std::string config = (run / "config.json").string();
+      const auto used = parse_json(read_file(config), config);
+      check(used == m.config, run.string() + " was trained with another configuration than this ensemble's " +
+                                  m.name + "; give another --out, or remove that folder to retrain it");
+      std::lock_guard<std::mutex> lock(print_);
+      if (verbose_ > 0) std::printf("[%zu/%zu] %s (%s): finished earlier, reused\n", i + 1, k, m.name.c_str(), m.detail.c_str());
+      return;
+    }
+    if (verbose_ > 0 && !side_by_side) std::printf("[%zu/%zu] %s (%s)\n", i + 1, k, m.name.c_str(), m.detail.c_str());
+    Experiment e = Experiment::from_json(m.config, m.source);
+    if (side_by_side) {
+      kernels::set_num_threads(threads_each_);  // this thread's OpenMP pool, used by oneDNN and nnlab's loops
+      if (e.threads > 0) e.threads = threads_each_;
+    }
+    RunOptions ro;
+    ro.out_dir = run.string();
+    ro.verbose = verbose_ > 1 && !side_by_side ? 1 : 0;
+    ro.resume = true;
+    const RunResult r = run_experiment(e, ro);
+    std::lock_guard<std::mutex> lock(print_);
+    if (verbose_ > 0)
+      std::printf("%s%s (%s): %.1fs, accuracy %.2f%%\n", side_by_side ? "" : "      ", m.name.c_str(),
+                  m.detail.c_str(), r.train_seconds, 100.0 * r.test_accuracy);
+    std::fflush(stdout);
+  }
+
+  const std::vector<EnsembleMemberSpec>& members_;
+  const fs::path dir_;
+  const int threads_each_, verbose_;
+  std::mutex print_;  // one member's lines at a time; also guards failure_
+  std::atomic<size_t> next_{0};
+  std::exception_ptr failure_;
+};
+
+// Loads the trained members and, with a holdout (the last h samples of train), trains the stacking
+// combiner on their predictions for it (never the test set). Returns the members' output shape.
+Shape train_stacking(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members, const fs::path& dir,
+                     const InMemoryDataset& train, int64_t h, uint64_t seed, int verbose) {
+  std::vector<Model> models;
+  for (const auto& m : members) models.push_back(load_model((dir / m.name / "model.safetensors").string()));
+  const Shape output = models[0].output_shape();
+  if (h > 0) {
+    const int64_t n = train.size();
+    const Tensor hx = train.x().slice_rows(n - h, n), hy = train.y().slice_rows(n - h, n);
+    std::vector<Tensor> outs;
+    for (auto& m : models) outs.push_back(m.predict(hx));
+    CombinerOptions co = spec.combiner;
+    co.seed = seed;
+    if (verbose > 0) std::printf("stacking combiner: trained on the members' predictions for %lld held-out samples\n", static_cast<long long>(h));
+    Model combiner = train_combiner(outs, hy, co);
+    save_model(combiner, (dir / "combiner.safetensors").string(), {{"nnlab.loss", output == Shape{1} ? "binary_crossentropy" : "categorical_crossentropy"}});
+  }
+  return output;
+}
+
+}  // namespace
+
+EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir, int verbose) {
+  spec.validate();
+  const Experiment base = Experiment::from_json(spec.base, spec.base_source);
+  LoadedData data = load_data(base.data);
+  check(data.train.num_classes > 0 && data.train.target_width() == 1,
+        "ensemble: '" + base.data.dataset + "' is not a classification dataset; ensembles vote over classes");
+  const int64_t n = data.train.size();
+  const auto members = ensemble_members(spec, n, data.train.sample_shape());
+  const int64_t h = holdout_size(spec.holdout, n);
+  const size_t k = members.size();
+  fs::create_directories(out_dir);
+  const fs::path dir(out_dir);
+
+  EnsembleResult res;
+  res.dir = out_dir;
+  res.holdout_samples = h;
+  res.parallel = std::min<int>(spec.parallel == 0 ? default_parallelism(static_cast<int>(k)) : spec.parallel, static_cast<int>(k));
+  const int threads_each = std::max(1, kernels::num_threads() / res.parallel);
+  if (verbose > 0)
+    std::printf("ensemble '%s': %zu members on %lld training samples (holdout for stacking: the last %lld), %s\n",
+                spec.name.c_str(), k, static_cast<long long>(n - h), static_cast<long long>(h),
+                res.parallel > 1 ? (std::to_string(res.parallel) + " side by side, " + std::to_string(threads_each) +
+                                    " thread(s) each").c_str()
+                                 : "one after another");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  MemberRunner(members, dir, threads_each, verbose).run(res.parallel);
+  res.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  const Shape output = train_stacking(spec, members, dir, data.train, h, base.seed, verbose);
+  detail::write_ensemble_file(spec, members, dir, data.train, output, h);
+
+  // Everything on the test set, through the artefact just written.
+  Ensemble en = load_ensemble(out_dir);
+  const bool has_test = data.test.size() > 0;
+  res.report = evaluate_ensemble(en, has_test ? data.test : data.train);
+  res.report.evaluated_on = has_test ? "test" : "train";
+  detail::write_ensemble_reports(res, members, base);
+  return res;
+}
+
+}  // namespace nnlab
