@@ -81,6 +81,33 @@ std::vector<Variant> family_variants(const nlohmann::json& base) {
           layers_variant("deeper", with_hidden(layers, deeper)), layers_variant("both", with_hidden(layers, scaled(deeper, 2)))};
 }
 
+namespace {
+
+// The depth axis: d hidden layers, the base's in order and its last one repeated.
+void set_depth(nlohmann::json& layers, int d) {
+  check(d >= 1, "sweep: depth must be at least 1, got " + std::to_string(d));
+  std::vector<nlohmann::json> hidden;
+  const auto idx = hidden_indices(layers);
+  check(!idx.empty(), "sweep: depth needs a base model with a hidden layer");
+  for (int i = 0; i < d; ++i) hidden.push_back(layers[idx[std::min<size_t>(static_cast<size_t>(i), idx.size() - 1)]]);
+  layers = with_hidden(layers, hidden);
+}
+
+// The width axis: every hidden layer's units times w (at least 1).
+void scale_width(nlohmann::json& layers, double w) {
+  check(w > 0 && std::isfinite(w), "sweep: width multipliers must be positive, got " + fmt_num(w));
+  for (size_t i : hidden_indices(layers)) {
+    const nlohmann::json& units = layers[i].at("units");
+    check(units.is_number(), "sweep: width needs hidden layers with a number of units, got " + units.dump());
+    const double scaled = units.get<double>() * w;  // the model's size check names the layer if it is too big
+    check(scaled < 1e15, "sweep: width " + fmt_num(w) + " gives hidden layer " + std::to_string(i + 1) + " " +
+                             fmt_num(scaled) + " units, far more than any machine holds");
+    layers[i]["units"] = std::max<int64_t>(1, std::llround(scaled));
+  }
+}
+
+}  // namespace
+
 std::vector<Variant> axis_variants(const nlohmann::json& base, const SweepAxes& axes) {
   std::vector<Variant> out{Variant{}};
   auto product = [&](auto values, auto apply) {
@@ -101,26 +128,11 @@ std::vector<Variant> axis_variants(const nlohmann::json& base, const SweepAxes& 
     return &v.patch["model"]["layers"];
   };
   product(axes.depth, [&](Variant& v, int d) {
-    check(d >= 1, "sweep: depth must be at least 1, got " + std::to_string(d));
-    nlohmann::json* l = layers(v);
-    std::vector<nlohmann::json> hidden;
-    const auto idx = hidden_indices(*l);
-    check(!idx.empty(), "sweep: depth needs a base model with a hidden layer");
-    for (int i = 0; i < d; ++i) hidden.push_back((*l)[idx[std::min<size_t>(static_cast<size_t>(i), idx.size() - 1)]]);
-    *l = with_hidden(*l, hidden);
+    set_depth(*layers(v), d);
     add_name(v, "depth=" + std::to_string(d));
   });
   product(axes.width, [&](Variant& v, double w) {
-    check(w > 0 && std::isfinite(w), "sweep: width multipliers must be positive, got " + fmt_num(w));
-    nlohmann::json* l = layers(v);
-    for (size_t i : hidden_indices(*l)) {
-      const nlohmann::json& units = (*l)[i].at("units");
-      check(units.is_number(), "sweep: width needs hidden layers with a number of units, got " + units.dump());
-      const double scaled = units.get<double>() * w;  // the model's size check names the layer if it is too big
-      check(scaled < 1e15, "sweep: width " + fmt_num(w) + " gives hidden layer " + std::to_string(i + 1) + " " +
-                               fmt_num(scaled) + " units, far more than any machine holds");
-      (*l)[i]["units"] = std::max<int64_t>(1, std::llround(scaled));
-    }
+    scale_width(*layers(v), w);
     add_name(v, "width=" + fmt_num(w));
   });
   product(axes.activation, [&](Variant& v, const std::string& a) {

@@ -40,7 +40,41 @@ static Experiment experiment_of(const std::map<std::string, std::string>& meta, 
   }
 }
 
-void add_model_commands(CLI::App& app) {
+// --input values, one sample each: every field between commas must be a finite number, and each
+// sample must have the model's `width` values.
+static Tensor parse_inputs(const std::vector<std::string>& values, int64_t width) {
+  Tensor x({static_cast<int64_t>(values.size()), width});
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::vector<float> v;
+    const std::string& text = values[i];
+    // Every field between commas is a value: "0,1," has an empty third one, refused like "0,,1".
+    for (size_t begin = 0;;) {
+      const size_t end = std::min(text.find(',', begin), text.size());
+      const std::string field = text.substr(begin, end - begin);
+      float value = 0;
+      try {
+        size_t used = 0;
+        value = std::stof(field, &used);
+        check(used == field.size(), "");
+      } catch (const std::exception&) {
+        throw Error("--input " + std::to_string(i + 1) + ": value " + std::to_string(v.size() + 1) + " '" + field +
+                    "' is not a number" + (field.empty() ? " (an empty field)" : ""));
+      }
+      check(std::isfinite(value), "--input " + std::to_string(i + 1) + ": value " + std::to_string(v.size() + 1) +
+                                      " '" + field + "' is not a finite number");
+      v.push_back(value);
+      if (end == text.size()) break;
+      begin = end + 1;
+    }
+    check(static_cast<int64_t>(v.size()) == width, "--input " + std::to_string(i + 1) + " has " +
+                                                       std::to_string(v.size()) + " values, the model expects " +
+                                                       std::to_string(width));
+    std::copy(v.begin(), v.end(), x.data() + static_cast<int64_t>(i) * width);
+  }
+  return x;
+}
+
+static void add_evaluate(CLI::App& app) {
   struct EvalArgs {
     std::string model, dataset;
     int64_t batch_size = 256;
@@ -68,7 +102,9 @@ void add_model_commands(CLI::App& app) {
     if (test.num_classes > 2 && test.target_width() == 1)
       std::printf("\n%s", confusion_matrix(model, test, ea->batch_size).to_text().c_str());
   });
+}
 
+static void add_predict(CLI::App& app) {
   struct PredictArgs {
     std::string model;
     std::vector<std::string> values;
@@ -86,34 +122,7 @@ void add_model_commands(CLI::App& app) {
     else model = load_model(model_path(pa->model));
     check(ensemble || pa->combination.empty(), "--combination applies to ensembles only; " + pa->model + " is one model");
     const int64_t width = shape_size(ensemble ? ensemble->input_shape() : model.input_shape());
-    Tensor x({static_cast<int64_t>(pa->values.size()), width});
-    for (size_t i = 0; i < pa->values.size(); ++i) {
-      std::vector<float> v;
-      const std::string& text = pa->values[i];
-      // Every field between commas is a value: "0,1," has an empty third one, refused like "0,,1".
-      for (size_t begin = 0;;) {
-        const size_t end = std::min(text.find(',', begin), text.size());
-        const std::string field = text.substr(begin, end - begin);
-        float value = 0;
-        try {
-          size_t used = 0;
-          value = std::stof(field, &used);
-          check(used == field.size(), "");
-        } catch (const std::exception&) {
-          throw Error("--input " + std::to_string(i + 1) + ": value " + std::to_string(v.size() + 1) + " '" + field +
-                      "' is not a number" + (field.empty() ? " (an empty field)" : ""));
-        }
-        check(std::isfinite(value), "--input " + std::to_string(i + 1) + ": value " + std::to_string(v.size() + 1) +
-                                        " '" + field + "' is not a finite number");
-        v.push_back(value);
-        if (end == text.size()) break;
-        begin = end + 1;
-      }
-      check(static_cast<int64_t>(v.size()) == width, "--input " + std::to_string(i + 1) + " has " +
-                                                         std::to_string(v.size()) + " values, the model expects " +
-                                                         std::to_string(width));
-      std::copy(v.begin(), v.end(), x.data() + static_cast<int64_t>(i) * width);
-    }
+    const Tensor x = parse_inputs(pa->values, width);
     EnsemblePrediction combined;  // an ensemble's combined outputs and decisions
     if (ensemble)
       combined = ensemble->predict(x, pa->combination.empty() ? ensemble->default_combination() : parse_combination(pa->combination));
@@ -127,7 +136,9 @@ void add_model_commands(CLI::App& app) {
       std::printf("\n");
     }
   });
+}
 
+static void add_summary(CLI::App& app) {
   auto what = std::make_shared<std::string>();
   auto* su = app.add_subcommand("summary", "Print a model's layers and parameter counts (experiment or model file)");
   su->add_option("what", *what, "Experiment name/file, run folder or model file")->required();
@@ -143,6 +154,12 @@ void add_model_commands(CLI::App& app) {
     if (e.model.contains("input")) input = e.model["input"].get<Shape>();
     std::printf("%s", build_model(e, input).summary().c_str());
   });
+}
+
+void add_model_commands(CLI::App& app) {
+  add_evaluate(app);
+  add_predict(app);
+  add_summary(app);
 }
 
 void add_experiments(CLI::App& app) {

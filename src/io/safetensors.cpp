@@ -252,6 +252,30 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   write_file_atomic(path, encode(path, file.metadata, views));
 }
 
+static // The tensors must tile the data block exactly: no overlap, no gap, nothing left over. Sorts them
+// by offset, the order of one sequential read.
+void sort_and_check_tiling(const std::string& path, std::vector<Entry>& entries, uint64_t data_bytes) {
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
+  uint64_t covered = 0;
+  const std::string* previous = nullptr;
+  for (const Entry& e : entries) {
+    if (e.begin < covered) {
+      fail(path, "tensor '" + e.name + "' overlaps tensor '" + *previous + "' in the data (corrupt header)");
+    }
+    if (e.begin > covered) {
+      fail(path, "tensor '" + e.name + "' starts at byte " + std::to_string(e.begin) + " but the data before it ends at " +
+                     std::to_string(covered) + " (corrupt header)");
+    }
+    covered = e.end;
+    previous = &e.name;
+  }
+  if (covered != data_bytes) {
+    fail(path, "the tensors cover " + std::to_string(covered) + " bytes of data but the file holds " +
+                   std::to_string(data_bytes) + " (corrupt file?)");
+  }
+}
+
 SafetensorsFile read_safetensors(const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -307,26 +331,7 @@ SafetensorsFile read_safetensors(const std::string& path) {
     entries.push_back(parse_entry(path, key, value, data_bytes));
   }
 
-  // The tensors must tile the data block exactly: no overlap, no gap, nothing left over.
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
-  uint64_t covered = 0;
-  const std::string* previous = nullptr;
-  for (const Entry& e : entries) {
-    if (e.begin < covered) {
-      fail(path, "tensor '" + e.name + "' overlaps tensor '" + *previous + "' in the data (corrupt header)");
-    }
-    if (e.begin > covered) {
-      fail(path, "tensor '" + e.name + "' starts at byte " + std::to_string(e.begin) + " but the data before it ends at " +
-                     std::to_string(covered) + " (corrupt header)");
-    }
-    covered = e.end;
-    previous = &e.name;
-  }
-  if (covered != data_bytes) {
-    fail(path, "the tensors cover " + std::to_string(covered) + " bytes of data but the file holds " +
-                   std::to_string(data_bytes) + " (corrupt file?)");
-  }
+  sort_and_check_tiling(path, entries, data_bytes);
 
   // Offsets are contiguous from 0 in this order, so the data is one sequential read.
   for (const Entry& e : entries) {
