@@ -51,16 +51,17 @@ struct Case {
   Tensor pred, target;
 };
 
-std::vector<Case> cases_for(const std::string& loss, uint32_t seed) {
+// Cases by what the loss's targets hold, so a new loss is covered by its targets() alone.
+std::vector<Case> cases_for(const Loss& loss, uint32_t seed) {
   const int64_t batch = 4, out = 5;
-  if (loss == "mse" || loss == "mae") {
+  if (loss.targets() == Targets::Values) {
     Tensor pred = uniform({batch, out}, -2.0f, 2.0f, seed);
     Tensor target = uniform({batch, out}, -2.0f, 2.0f, seed + 1);
     for (int64_t i = 0; i < pred.size(); ++i)  // mae has a kink at pred == target
       if (std::fabs(pred[i] - target[i]) < 0.05f) pred[i] = target[i] + 0.1f;
     return {{"real targets", pred, target}};
   }
-  if (loss == "binary_crossentropy") {
+  if (loss.targets() == Targets::Binary) {
     const Tensor pred = uniform({batch, out}, 0.05f, 0.95f, seed);
     Tensor hard = uniform({batch, out}, 0.0f, 1.0f, seed + 1);
     for (int64_t i = 0; i < hard.size(); ++i) hard[i] = hard[i] > 0.5f ? 1.0f : 0.0f;
@@ -69,7 +70,7 @@ std::vector<Case> cases_for(const std::string& loss, uint32_t seed) {
   // The categorical losses. Predictions are positive but need not sum to 1: Keras normalises.
   const Tensor pred = uniform({batch, out}, 0.05f, 1.0f, seed);
   const Tensor idx = class_indices(batch, out, seed + 1);
-  if (loss == "sparse_categorical_crossentropy") return {{"indices", pred, idx}};
+  if (loss.targets() == Targets::ClassIndices) return {{"indices", pred, idx}};
   Tensor soft = uniform({batch, out}, 0.0f, 1.0f, seed + 2);
   return {{"one-hot", pred, one_hot(idx, out)}, {"indices", pred, idx}, {"soft labels", pred, soft}};
 }
@@ -91,7 +92,7 @@ TEST(Losses, EveryGradientMatchesFiniteDifferences) {
   for (const std::string& name : loss_names()) {
     const auto loss = make_loss(name);
     for (uint32_t seed : {1u, 2u, 3u}) {
-      for (const Case& c : cases_for(loss->name(), seed)) {
+      for (const Case& c : cases_for(*loss, seed)) {
         const auto result = check_loss_gradient(*loss, c.pred, c.target, /*fused=*/false);
         EXPECT_LT(result.max_error, kGradTolerance) << name << ", " << c.label << ": " << result;
       }
@@ -106,7 +107,7 @@ TEST(Losses, EveryFusedGradientMatchesFiniteDifferences) {
     if (!loss->fuses("sigmoid") && !loss->fuses("softmax")) continue;
     ++fusing;
     for (uint32_t seed : {1u, 2u, 3u}) {
-      for (const Case& c : cases_for(loss->name(), seed)) {
+      for (const Case& c : cases_for(*loss, seed)) {
         const Tensor logits = uniform(c.pred.shape(), -4.0f, 4.0f, seed + 10);
         const auto result = check_loss_gradient(*loss, logits, c.target, /*fused=*/true);
         EXPECT_LT(result.max_error, kGradTolerance) << name << ", " << c.label << ": " << result;
