@@ -54,8 +54,6 @@ nlohmann::json with_hidden(const nlohmann::json& layers, const std::vector<nlohm
   return out;
 }
 
-// Without loss: an override "optimizer.learning_rate=0.000123457" would not be the rate asked for.
-std::string fmt_num(double v) { return number_str(v); }
 
 Variant layers_variant(const std::string& name, const nlohmann::json& layers) {
   Variant v;
@@ -95,13 +93,13 @@ void set_depth(nlohmann::json& layers, int d) {
 
 // The width axis: every hidden layer's units times w (at least 1).
 void scale_width(nlohmann::json& layers, double w) {
-  check(w > 0 && std::isfinite(w), "sweep: width multipliers must be positive, got " + fmt_num(w));
+  check(w > 0 && std::isfinite(w), "sweep: width multipliers must be positive, got " + number_str(w));
   for (size_t i : hidden_indices(layers)) {
     const nlohmann::json& units = layers[i].at("units");
     check(units.is_number(), "sweep: width needs hidden layers with a number of units, got " + units.dump());
     const double scaled = units.get<double>() * w;  // the model's size check names the layer if it is too big
-    check(scaled < 1e15, "sweep: width " + fmt_num(w) + " gives hidden layer " + std::to_string(i + 1) + " " +
-                             fmt_num(scaled) + " units, far more than any machine holds");
+    check(scaled < 1e15, "sweep: width " + number_str(w) + " gives hidden layer " + std::to_string(i + 1) + " " +
+                             number_str(scaled) + " units, far more than any machine holds");
     layers[i]["units"] = std::max<int64_t>(1, std::llround(scaled));
   }
 }
@@ -133,7 +131,7 @@ std::vector<Variant> axis_variants(const nlohmann::json& base, const SweepAxes& 
   });
   product(axes.width, [&](Variant& v, double w) {
     scale_width(*layers(v), w);
-    add_name(v, "width=" + fmt_num(w));
+    add_name(v, "width=" + number_str(w));
   });
   product(axes.activation, [&](Variant& v, const std::string& a) {
     nlohmann::json* l = layers(v);
@@ -142,7 +140,7 @@ std::vector<Variant> axis_variants(const nlohmann::json& base, const SweepAxes& 
     add_name(v, "activation=" + a);
   });
   product(axes.dropout, [&](Variant& v, double r) {
-    check(r >= 0 && r < 1, "sweep: dropout rates must be in [0, 1), got " + fmt_num(r));
+    check(r >= 0 && r < 1, "sweep: dropout rates must be in [0, 1), got " + number_str(r));
     nlohmann::json* l = layers(v);
     const auto idx = hidden_indices(*l);
     nlohmann::json out = nlohmann::json::array();
@@ -152,12 +150,12 @@ std::vector<Variant> axis_variants(const nlohmann::json& base, const SweepAxes& 
       if (r > 0 && std::find(idx.begin(), idx.end(), i) != idx.end()) out.push_back({{"type", "dropout"}, {"rate", r}});
     }
     *l = out;
-    add_name(v, "dropout=" + fmt_num(r));
+    add_name(v, "dropout=" + number_str(r));
   });
   product(axes.learning_rate, [&](Variant& v, double lr) {
-    check(lr > 0, "sweep: learning rates must be positive, got " + fmt_num(lr));
-    v.overrides.push_back("optimizer.learning_rate=" + fmt_num(lr));
-    add_name(v, "lr=" + fmt_num(lr));
+    check(lr > 0, "sweep: learning rates must be positive, got " + number_str(lr));
+    v.overrides.push_back("optimizer.learning_rate=" + number_str(lr));
+    add_name(v, "lr=" + number_str(lr));
   });
   product(axes.batch_size, [&](Variant& v, int64_t b) {
     check(b >= 1, "sweep: batch sizes must be at least 1, got " + std::to_string(b));

@@ -34,7 +34,5 @@ inline float stable_sigmoid(float x) {
   return x >= 0.0f ? s : e * s;             // sigmoid(-|x|) = e / (1 + e)
 }
 
-// The shortest text that reads back as the same float, for name(): 0.2f -> "0.2", 1.0f -> "1".
-inline std::string format_param(float v) { return number_str(v); }
 
 }  // namespace nnlab::activations

@@ -10,7 +10,7 @@ namespace {
 class Elu final : public Activation {
  public:
   explicit Elu(float alpha) : alpha_(alpha) {}
-  std::string name() const override { return "elu(" + format_param(alpha_) + ")"; }
+  std::string name() const override { return "elu(" + number_str(alpha_) + ")"; }
 
   void forward(const float* x, float* y, int64_t rows, int64_t cols) const override {
     const float a = alpha_;

@@ -11,7 +11,7 @@ namespace {
 class LeakyRelu final : public Activation {
  public:
   explicit LeakyRelu(float alpha) : alpha_(alpha) {}
-  std::string name() const override { return "leaky_relu(" + format_param(alpha_) + ")"; }
+  std::string name() const override { return "leaky_relu(" + number_str(alpha_) + ")"; }
 
   void forward(const float* x, float* y, int64_t rows, int64_t cols) const override {
     const float a = alpha_;

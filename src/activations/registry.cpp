@@ -59,7 +59,7 @@ std::string known_names() {
   for (const Entry& e : kActivations) {
     if (!out.empty()) out += ", ";
     out += e.name;
-    if (e.default_param) out += "(alpha=" + format_param(*e.default_param) + ")";
+    if (e.default_param) out += "(alpha=" + number_str(*e.default_param) + ")";
   }
   return out;
 }

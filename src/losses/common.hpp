@@ -14,7 +14,6 @@ namespace nnlab::losses {
 // Keras's backend epsilon: probabilities are clipped to [kEpsilon, 1 - kEpsilon] before the log.
 inline constexpr float kEpsilon = 1e-7f;
 
-using nnlab::number_str;  // the shortest text that reads back as v: 3 -> "3", 0.1f -> "0.1"
 
 // Throws unless the batch is not empty and target has pred's rows and features per row.
 inline void check_same_shape(const std::string& loss, const Tensor& pred, const Tensor& target) {

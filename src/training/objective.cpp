@@ -10,8 +10,10 @@ Objective::Objective(const Loss& loss, const Model& model)
 double Objective::loss_and_gradient(const Model& model, const Tensor& out, const Tensor& target, Tensor* grad) const {
   if (!fused_) return loss_.compute(out, target, grad);
   const Tensor* logits = model.output_logits();
-  check(logits != nullptr, "loss " + loss_.name() + ": the model's last layer keeps no logits for its " +
-                               loss_.fused_activation() + " (call forward first)");
+  if (logits == nullptr) {  // the message is built only here: this runs every batch
+    throw Error("loss " + loss_.name() + ": the model's last layer keeps no logits for its " +
+                loss_.fused_activation() + " (call forward first)");
+  }
   return loss_.compute_fused(*logits, target, grad);
 }
 
