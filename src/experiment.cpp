@@ -10,7 +10,7 @@
 #include "nnlab/data/source.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/losses/loss.hpp"
 #include "nnlab/optimizers/optimizer.hpp"

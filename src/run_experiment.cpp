@@ -13,6 +13,7 @@
 #include "nnlab/data/source.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/denormals.hpp"
 #include "nnlab/kernels/gemm.hpp"

@@ -18,7 +18,7 @@
 #include "nnlab/data/augment.hpp"
 #include "nnlab/data/readers.hpp"
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/report/png.hpp"
 #include "nnlab/nnlab.hpp"
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "nnlab/error.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "test_util.hpp"
 

@@ -8,6 +8,7 @@
 #include "nnlab/ensemble.hpp"
 #include "nnlab/evaluation.hpp"
 #include "nnlab/experiment.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/layers/activation_layer.hpp"

@@ -8,7 +8,7 @@
 
 #include "commands.hpp"
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/report/plot.hpp"
 
 namespace nnlab::cli {

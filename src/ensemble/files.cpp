@@ -5,6 +5,7 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 
 namespace fs = std::filesystem;

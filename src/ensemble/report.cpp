@@ -8,7 +8,7 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
 #include "nnlab/training/history.hpp"

@@ -14,6 +14,7 @@
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
 

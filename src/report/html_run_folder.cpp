@@ -8,7 +8,7 @@
 
 #include "html_internal.hpp"
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/report/html.hpp"
 
 namespace fs = std::filesystem;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 
 namespace nnlab {
 

@@ -2,7 +2,7 @@
 // in progress can be watched (report.html refreshes itself until result.json appears).
 #include <filesystem>
 
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/report/diagnosis.hpp"
 #include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"

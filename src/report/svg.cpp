@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "nnlab/error.hpp"
-#include "nnlab/io/safetensors.hpp"
+#include "nnlab/io/files.hpp"
 #include "nnlab/report/plot.hpp"
 #include "svg_internal.hpp"
 

@@ -2,7 +2,7 @@
 // naming each tensor's dtype ("F32"), shape and byte offsets, then the raw little-endian float32
 // data. The header's "__metadata__" holds the architecture ("nnlab.model", the model config as a JSON
 // string) and any extra string entries (training config). Python's safetensors and numpy read it.
-// Writes are atomic: a temporary file beside the target, flushed, then renamed over it.
+// Writes are atomic (io/files.hpp): a temporary file beside the target, flushed, then renamed over it.
 #pragma once
 #include <map>
 #include <string>
@@ -23,14 +23,5 @@ struct SafetensorsFile {
 };
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 SafetensorsFile read_safetensors(const std::string& path);
-
-// Writes `bytes` to `path` atomically (temporary file, flush, fsync, rename). The temporary file is
-// `path.tmp.<pid>`.
-void write_file_atomic(const std::string& path, const std::string& bytes);
-// Removes the temporary files (`NAME.tmp.<pid>`) in `dir` that a killed process left behind: those
-// whose process no longer runs. A run calls it when it starts or resumes in its folder. Returns how
-// many it removed.
-int remove_stale_temporaries(const std::string& dir);
-std::string read_file(const std::string& path);  // throws naming the path when it cannot be read
 
 }  // namespace nnlab
