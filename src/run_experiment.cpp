@@ -48,7 +48,32 @@ std::string cpu_model() {
   return "";
 }
 
-// run.json: what the report shows besides the config: when and where the run started, and its data.
+// The experiment's settings as the report lists them: [label, text] rows, or [label, table] for the
+// optional tables, in reading order. Written here, where the Experiment is known, so the report
+// renders run.json without parsing experiments itself (the report sits below the experiment layer).
+nlohmann::json experiment_settings(const Experiment& e) {
+  nlohmann::json rows = nlohmann::json::array();
+  std::string opt = e.train.optimizer;
+  if (!e.train.optimizer_options.empty()) {
+    std::string o;
+    for (auto it = e.train.optimizer_options.begin(); it != e.train.optimizer_options.end(); ++it)
+      o += (o.empty() ? "" : ", ") + it.key() + " " + (it->is_string() ? it->get<std::string>() : it->dump());
+    opt += " (" + o + ")";
+  }
+  rows.push_back({"optimizer", opt});
+  rows.push_back({"loss", e.train.loss});
+  rows.push_back({"training", std::to_string(e.train.epochs) + " epochs, batch size " + std::to_string(e.train.batch_size) +
+                                  (e.train.shuffle ? ", shuffled every epoch" : ", not shuffled") +
+                                  (e.train.validation_split > 0 ? ", validation split " + number_str(e.train.validation_split) : "")});
+  for (const auto& [k, v] : {std::pair{"schedule", &e.schedule}, std::pair{"early stopping", &e.early_stopping},
+                             std::pair{"reduce lr on plateau", &e.reduce_lr_on_plateau}, std::pair{"augmentation", &e.augment}})
+    if (!v->is_null()) rows.push_back({k, *v});
+  rows.push_back({"seed", std::to_string(e.seed)});
+  return rows;
+}
+
+// run.json: what the report shows besides the config: when and where the run started, its data and
+// its settings.
 nlohmann::json run_info(const Experiment& e, const DataSources& data, const Dataset* validation, bool validation_is_test) {
   char host[256] = {0};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
@@ -64,6 +89,10 @@ nlohmann::json run_info(const Experiment& e, const DataSources& data, const Data
           {"threads", kernels::num_threads()},
           {"seed", e.seed},
           {"dataset", e.data.dataset},
+          {"data", e.data.dataset == "file" ? e.data.train : e.data.dataset},
+          {"limit", e.data.limit},
+          {"test_limit", e.data.test_limit},
+          {"settings", experiment_settings(e)},
           {"samples", samples},
           {"input_shape", data.train->sample_shape()},
           {"classes", data.train->num_classes},

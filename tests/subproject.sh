@@ -22,11 +22,15 @@ build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$tmp/build/CMakeCache.txt"
 for opt in NNLAB_BUILD_TESTS NNLAB_BUILD_BENCH NNLAB_NATIVE; do
   grep -q "^$opt:BOOL=OFF" "$tmp/build/CMakeCache.txt" || fail "$opt is not OFF by default in a subproject"
 done
-lib_flags="$tmp/build/nnlab/CMakeFiles/nnlab.dir/flags.make"
 app_flags="$tmp/build/CMakeFiles/app.dir/flags.make"
-[ -f "$lib_flags" ] && [ -f "$app_flags" ] || fail "no flags.make generated"
-if grep -q -- "-march=native" "$lib_flags"; then fail "nnlab compiles with -march=native in a subproject"; fi
-if grep -q -- "-O3" "$lib_flags" "$app_flags"; then fail "nnlab forced its Release flags on the including project"; fi
+[ -f "$app_flags" ] || fail "no flags.make generated for the including project"
+for layer in nnlab_core nnlab_report nnlab_app; do  # the library's layers (CMakeLists.txt)
+  lib_flags="$tmp/build/nnlab/CMakeFiles/$layer.dir/flags.make"
+  [ -f "$lib_flags" ] || fail "no flags.make generated for $layer"
+  if grep -q -- "-march=native" "$lib_flags"; then fail "$layer compiles with -march=native in a subproject"; fi
+  if grep -q -- "-O3" "$lib_flags"; then fail "$layer forced its Release flags on the including project"; fi
+done
+if grep -q -- "-O3" "$app_flags"; then fail "nnlab forced its Release flags on the including project"; fi
 grep -qE -- "-std=(c|gnu)\+\+20" "$app_flags" || fail "a target linking nnlab is not compiled as C++20: $(grep CXX_FLAGS "$app_flags")"
 [ -d "$tmp/build/nnlab/tests" ] && fail "nnlab's tests were configured in a subproject"
 echo "subproject: no build type, no -march=native, no tests; the linking target is C++20"

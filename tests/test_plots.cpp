@@ -10,6 +10,7 @@
 #include "cli_runner.hpp"
 #include "nnlab/nnlab.hpp"
 #include "nnlab/report/plot.hpp"
+#include "report/axes.hpp"  // the axes are private to the report; tested here
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;

@@ -7,12 +7,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <optional>
 #include <sstream>
 
 #include "html_internal.hpp"
 #include "nnlab/error.hpp"
-#include "nnlab/experiment.hpp"
 #include "nnlab/report/diagnosis.hpp"
 #include "nnlab/report/html.hpp"
 #include "nnlab/report/plot.hpp"
@@ -75,18 +73,11 @@ std::string experiment_section(const Run& r) {
   auto row = [&](const std::string& k, const std::string& v_html) {
     if (!v_html.empty()) os << "<tr><th>" << esc(k) << "</th><td>" << v_html << "</td></tr>";
   };
-  std::optional<Experiment> e;
-  if (r.config.is_object()) {
-    try {
-      e = Experiment::from_json(r.config, (r.dir / "config.json").string());
-    } catch (const Error&) {
-    }
-  }
   const json& info = r.info;
   auto info_s = [&](const char* k) { return info.is_object() && info.contains(k) && info[k].is_string() ? info[k].get<std::string>() : std::string(); };
-  if (e) {
-    std::string data = esc(e->data.dataset == "file" ? e->data.train : e->data.dataset);
-    if (info.is_object() && info.contains("samples")) {
+  if (info.is_object() && info.contains("settings")) {  // run.json, written when the run started
+    std::string data = esc(info_s("data"));
+    if (info.contains("samples")) {
       const json& s = info["samples"];
       data += " &middot; " + grouped(s.value("train", int64_t{0})) + " training";
       if (s.value("validation", int64_t{0}) > 0 && s.value("validation_from", "") != "test")
@@ -94,31 +85,20 @@ std::string experiment_section(const Run& r) {
       if (s.value("test", int64_t{0}) > 0) data += ", " + grouped(s.value("test", int64_t{0})) + " test samples";
       if (s.value("validation_from", "") == "test") data += " (the test set also validates each epoch)";
     }
-    if (e->data.limit > 0) data += " &middot; limit " + grouped(e->data.limit);
-    if (e->data.test_limit > 0) data += " &middot; test limit " + grouped(e->data.test_limit);
+    if (info.value("limit", int64_t{0}) > 0) data += " &middot; limit " + grouped(info["limit"].get<int64_t>());
+    if (info.value("test_limit", int64_t{0}) > 0) data += " &middot; test limit " + grouped(info["test_limit"].get<int64_t>());
     row("data", data);
-    if (info.is_object() && info.contains("input_shape")) row("input", esc(info["input_shape"].dump()));
-    if (info.is_object() && info.contains("class_names") && !info["class_names"].empty()) {
+    if (info.contains("input_shape")) row("input", esc(info["input_shape"].dump()));
+    if (info.contains("class_names") && !info["class_names"].empty()) {
       std::string names;
       for (const auto& n : info["class_names"]) names += (names.empty() ? "" : ", ") + n.get<std::string>();
       row("classes", esc(names));
     }
-    std::string opt = esc(e->train.optimizer);
-    if (!e->train.optimizer_options.empty()) {
-      std::string o;
-      for (auto it = e->train.optimizer_options.begin(); it != e->train.optimizer_options.end(); ++it)
-        o += (o.empty() ? "" : ", ") + it.key() + " " + (it->is_string() ? it->get<std::string>() : it->dump());
-      opt += " (" + esc(o) + ")";
+    for (const auto& setting : info["settings"]) {
+      if (!setting.is_array() || setting.size() != 2 || !setting[0].is_string()) continue;
+      const json& v = setting[1];
+      row(setting[0].get<std::string>(), v.is_string() ? esc(v.get<std::string>()) : "<code>" + esc(v.dump()) + "</code>");
     }
-    row("optimizer", opt);
-    row("loss", esc(e->train.loss));
-    row("training", std::to_string(e->train.epochs) + " epochs, batch size " + std::to_string(e->train.batch_size) +
-                        (e->train.shuffle ? ", shuffled every epoch" : ", not shuffled") +
-                        (e->train.validation_split > 0 ? ", validation split " + fmt("%g", e->train.validation_split) : ""));
-    for (const auto& [k, v] : {std::pair{"schedule", &e->schedule}, std::pair{"early stopping", &e->early_stopping},
-                               std::pair{"reduce lr on plateau", &e->reduce_lr_on_plateau}, std::pair{"augmentation", &e->augment}})
-      if (!v->is_null()) row(k, "<code>" + esc(v->dump()) + "</code>");
-    row("seed", std::to_string(e->seed));
   }
   std::string machine = esc(info_s("host"));
   if (!info_s("cpu").empty()) machine += (machine.empty() ? "" : " &middot; ") + esc(info_s("cpu"));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "axes.hpp"
 #include "nnlab/report/plot.hpp"
 
 namespace nnlab::plot::svg {

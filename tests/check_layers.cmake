@@ -1,0 +1,47 @@
+# Checks that every file of the library includes headers of its own layer or of the layers below it:
+#   core (0) -> report (1) -> app (2) -> cli (3)
+# as CMakeLists.txt links them and docs/ARCHITECTURE.md draws them. nnlab.hpp, the users' one include,
+# is the exception: it includes every layer.
+# Run: cmake -DSOURCE_DIR=<project root> -P tests/check_layers.cmake (ctest runs it as architecture_layers).
+cmake_minimum_required(VERSION 3.21)
+
+# The layer of a path relative to the project root (src/... or include/nnlab/...).
+function(layer_of path out)
+  string(REGEX REPLACE "^(src|include/nnlab)/" "" rel "${path}")
+  if(rel MATCHES "^cli/")
+    set(${out} 3 PARENT_SCOPE)
+  elseif(rel MATCHES "^(ensemble|lessons)/" OR rel MATCHES "^(ensemble|experiment|run_experiment|sweep|lessons)\\.(hpp|cpp)$")
+    set(${out} 2 PARENT_SCOPE)
+  elseif(rel MATCHES "^report/")
+    set(${out} 1 PARENT_SCOPE)
+  else()
+    set(${out} 0 PARENT_SCOPE)
+  endif()
+endfunction()
+
+set(names core report app cli)
+file(GLOB_RECURSE files RELATIVE "${SOURCE_DIR}" "${SOURCE_DIR}/src/*.cpp" "${SOURCE_DIR}/src/*.hpp"
+     "${SOURCE_DIR}/include/nnlab/*.hpp")
+set(violations 0)
+foreach(file ${files})
+  if(file STREQUAL "include/nnlab/nnlab.hpp")
+    continue()
+  endif()
+  layer_of("${file}" own)
+  file(STRINGS "${SOURCE_DIR}/${file}" includes REGEX "^#include \"nnlab/")
+  foreach(line ${includes})
+    string(REGEX REPLACE "^#include \"(nnlab/[^\"]+)\".*" "include/\\1" header "${line}")
+    layer_of("${header}" theirs)
+    if(theirs GREATER own)
+      list(GET names ${own} own_name)
+      list(GET names ${theirs} their_name)
+      message(SEND_ERROR "${file} (${own_name}) includes ${header} (${their_name}), a layer above its own")
+      math(EXPR violations "${violations} + 1")
+    endif()
+  endforeach()
+endforeach()
+list(LENGTH files count)
+if(violations GREATER 0)
+  message(FATAL_ERROR "${violations} include(s) against the layers core -> report -> app -> cli")
+endif()
+message(STATUS "${count} files: every include follows core -> report -> app -> cli")
