@@ -18,7 +18,6 @@
 #include "nnlab/kernels/denormals.hpp"
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/report/html.hpp"
-#include "nnlab/report/plot.hpp"
 #include "nnlab/text.hpp"
 #include "nnlab/training/schedules.hpp"
 #include "nnlab/training/trainer.hpp"
@@ -182,9 +181,10 @@ FitOptions fit_options(const Experiment& e, const RunOptions& options, const fs:
 
 // After training: the model file, the evaluation on the test data (the training data when there is
 // none) with its confusion matrix, then result.json, which marks the run finished (resumed sweeps
-// skip finished runs), and the report without its refresh.
+// skip finished runs), and the report without its refresh. The folder writer writes the evaluation's
+// files and the report.
 void finish_run(const Experiment& e, const fs::path& dir, Model& model, Trainer& trainer, const DataSources& data,
-                RunResult& result) {
+                const RunFolderWriter& folder_writer, RunResult& result) {
   result.params = model.param_count();
   result.diagnosis = diagnose(result.history);
   save_model(model, (dir / "model.safetensors").string(),
@@ -196,14 +196,12 @@ void finish_run(const Experiment& e, const fs::path& dir, Model& model, Trainer&
   if (ev.count("accuracy")) result.test_accuracy = ev["accuracy"];
   if (test.num_classes > 0 && test.target_width() == 1) {
     result.confusion = confusion_matrix(model, test);
-    write_file_atomic((dir / "confusion.csv").string(), result.confusion.to_csv());
-    write_file_atomic((dir / "evaluation.txt").string(), result.confusion.to_text());
-    write_misclassified(result.confusion, test, (dir / "misclassified.json").string(), result.evaluated_on);
+    folder_writer.write_evaluation(result.confusion, test, result.evaluated_on);
   }
   nlohmann::json rj = result_json(result);
   rj["finished"] = timestamp("%Y-%m-%d %H:%M:%S %Z");
   write_file_atomic((dir / "result.json").string(), rj.dump(2) + "\n");
-  write_file_atomic((dir / "report.html").string(), run_report_html(dir.string()));
+  folder_writer.write_final_report();
 }
 
 }  // namespace
@@ -266,7 +264,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   }
   result.history = trainer.fit(*fit_data, fit, validation.get(), cbs);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  finish_run(e, dir, model, trainer, data, result);
+  finish_run(e, dir, model, trainer, data, folder_writer, result);
   return result;
 }
 

@@ -42,4 +42,16 @@ void RunFolderWriter::write(const History& history) {
   last_ = std::chrono::steady_clock::now();
 }
 
+void RunFolderWriter::write_evaluation(const ConfusionMatrix& cm, const Dataset& data,
+                                       const std::string& evaluated_on) const {
+  const fs::path dir(dir_);
+  write_file_atomic((dir / "confusion.csv").string(), cm.to_csv());
+  write_file_atomic((dir / "evaluation.txt").string(), cm.to_text());
+  write_misclassified(cm, data, (dir / "misclassified.json").string(), evaluated_on);
+}
+
+void RunFolderWriter::write_final_report() const {
+  write_file_atomic((fs::path(dir_) / "report.html").string(), run_report_html(dir_));
+}
+
 }  // namespace nnlab

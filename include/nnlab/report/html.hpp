@@ -54,13 +54,19 @@ void write_misclassified(const ConfusionMatrix& cm, const Dataset& data, const s
 // end of an epoch. Epochs shorter than min_interval (XOR's thousands) are written together at most
 // once per interval, and always after the last epoch. It writes the trainer's history
 // (TrainState::history, which a resumed run restores from its checkpoint) with the epoch ending.
-// run_experiment() adds it last, after the callbacks that add to the logs.
+// run_experiment() adds it last, after the callbacks that add to the logs, and has it write the
+// evaluation and the final report once training ends: the report layer writes every picture and page.
 class RunFolderWriter : public Callback {
  public:
   explicit RunFolderWriter(std::string dir, std::chrono::milliseconds min_interval = std::chrono::seconds(2));
   void on_train_begin(TrainState&) override;
   void on_epoch_end(int epoch, Logs& logs, TrainState& st) override;
   void on_train_end(TrainState& st) override;
+  // After training, the evaluation's files: confusion.csv, evaluation.txt and misclassified.json
+  // (cm computed on `data`, which evaluated_on names: "test" or "train").
+  void write_evaluation(const ConfusionMatrix& cm, const Dataset& data, const std::string& evaluated_on) const;
+  // The final report.html, once result.json marks the run finished (so the page stops refreshing).
+  void write_final_report() const;
 
  private:
   void write(const History& history);
