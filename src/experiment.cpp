@@ -199,6 +199,7 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   check(e.train.validation_split >= 0 && e.train.validation_split < 1,
         source + " [train]: validation_split must be in [0, 1), got " + std::to_string(e.train.validation_split));
   if (top.has("optimizer")) e.train.optimizer_options = top.raw("optimizer");
+  if (top.has("loss")) e.train.loss_options = top.raw("loss");
   for (auto [key, field] : {std::pair{"early_stopping", &e.early_stopping}, std::pair{"reduce_lr_on_plateau", &e.reduce_lr_on_plateau},
                             std::pair{"schedule", &e.schedule}, std::pair{"augment", &e.augment}})
     if (top.has(key)) *field = top.raw(key);
@@ -206,7 +207,7 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   make_callbacks(e);  // validates the callback tables now, before any data is loaded
   if (!e.augment.is_null()) ImageAugmenter::from_json(e.augment, source + " [augment]");
   try {
-    make_loss(e.train.loss);
+    make_loss(e.train.loss, e.train.loss_options);
     make_optimizer(e.train.optimizer, e.train.optimizer_options);
   } catch (const Error& err) {
     throw Error(source + ": " + err.what());

@@ -60,7 +60,7 @@ nlohmann::json experiment_settings(const Experiment& e) {
     opt += " (" + o + ")";
   }
   rows.push_back({"optimizer", opt});
-  rows.push_back({"loss", e.train.loss});
+  rows.push_back({"loss", e.train.loss + (e.train.loss_options.empty() ? "" : " " + e.train.loss_options.dump())});
   rows.push_back({"training", std::to_string(e.train.epochs) + " epochs, batch size " + std::to_string(e.train.batch_size) +
                                   (e.train.shuffle ? ", shuffled every epoch" : ", not shuffled") +
                                   (e.train.validation_split > 0 ? ", validation split " + number_str(e.train.validation_split) : "")});
@@ -225,7 +225,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   const DataSources data = load_sources(e.data);
   check_stated_input(e, data.train->sample_shape());  // train builds the model on the data
   Model model = build_model(e, data.train->sample_shape());
-  Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+  Trainer trainer(model, make_loss(e.train.loss, e.train.loss_options), make_optimizer(e.train.optimizer, e.train.optimizer_options));
   trainer.check_data(*data.train);
   if (data.test) trainer.check_data(*data.test);
   const auto callbacks = make_callbacks(e);

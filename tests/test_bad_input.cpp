@@ -336,6 +336,11 @@ TEST_F(BadInput, RefusalsLeaveNoRunFolder) {
   expect_refused("train " + augment + " --out " + path("r2"), 1, {"aug.toml [augment]", "not square images"});
   const std::string lr = experiment("lr.toml", base + "[optimizer]\nlearning_rate = 1e300\n");
   expect_refused("train " + lr + " --out " + path("r3"), 1, {"learning_rate"});
+  const std::string smoothing = experiment("ls.toml", base + "[loss]\nlabel_smoothing = 2\n");
+  expect_refused("train " + smoothing + " --out " + path("r6"), 1,
+                 {"ls.toml", "loss 'binary_crossentropy'", "label_smoothing must be in [0, 1], got 2"});
+  const std::string loss_key = experiment("lk.toml", base + "[loss]\nfrom_logits = true\n");
+  expect_refused("train " + loss_key + " --out " + path("r7"), 1, {"lk.toml", "unknown key 'from_logits'"});
   // A label outside the classes inside an .nnds file.
   InMemoryDataset d = nnlab::testing::random_dataset(32, {4}, 3, false, 9);
   write_binary_dataset(path("labels.nnds"), d);
@@ -349,7 +354,7 @@ TEST_F(BadInput, RefusalsLeaveNoRunFolder) {
       "labels.toml", "[data]\ndataset = \"file\"\ntrain = \"" + path("labels.nnds") +
                          "\"\n[model]\nlayers = [{type = \"dense\", units = 3, activation = \"softmax\"}]\n");
   expect_refused("train " + labels + " --out " + path("r4"), 1, {"labels.nnds", "sample 31", "target 7"});
-  for (const char* r : {"r1", "r2", "r3", "r4"}) EXPECT_FALSE(fs::exists(path(r))) << r;
+  for (const char* r : {"r1", "r2", "r3", "r4", "r6", "r7"}) EXPECT_FALSE(fs::exists(path(r))) << r;
 }
 
 TEST_F(BadInput, StaleTemporaryFilesAreRemovedOnResume) {

@@ -1,8 +1,11 @@
 // Losses and metrics: gradients against finite differences, known values, fused against unfused,
-// target checks.
+// target checks, label smoothing against Keras (tests/golden/make_loss_golden.py ->
+// tests/data/loss_golden.json).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "gradcheck.hpp"
@@ -88,9 +91,26 @@ testing::GradientCheck check_loss_gradient(const Loss& loss, Tensor pred, const 
   return check_gradient(value, pred.span(), grad.span());
 }
 
-TEST(Losses, EveryGradientMatchesFiniteDifferences) {
+// Every loss as it is made by default, and with each option it takes set away from its default, so a
+// new option is covered by the gradient checks once it is listed here.
+std::vector<std::pair<std::string, std::unique_ptr<Loss>>> loss_variants() {
+  std::vector<std::pair<std::string, std::unique_ptr<Loss>>> out;
   for (const std::string& name : loss_names()) {
-    const auto loss = make_loss(name);
+    out.emplace_back(name, make_loss(name));
+    for (const nlohmann::json& options : {nlohmann::json{{"label_smoothing", 0.2}}}) {
+      try {
+        out.emplace_back(name + " " + options.dump(), make_loss(name, options));
+      } catch (const Error&) {  // an option this loss does not take
+      }
+    }
+  }
+  return out;
+}
+
+TEST(Losses, EveryGradientMatchesFiniteDifferences) {
+  const auto variants = loss_variants();
+  EXPECT_EQ(variants.size(), loss_names().size() + 2);  // label smoothing: binary and categorical
+  for (const auto& [name, loss] : variants) {
     for (uint32_t seed : {1u, 2u, 3u}) {
       for (const Case& c : cases_for(*loss, seed)) {
         const auto result = check_loss_gradient(*loss, c.pred, c.target, /*fused=*/false);
@@ -102,8 +122,7 @@ TEST(Losses, EveryGradientMatchesFiniteDifferences) {
 
 TEST(Losses, EveryFusedGradientMatchesFiniteDifferences) {
   int fusing = 0;
-  for (const std::string& name : loss_names()) {
-    const auto loss = make_loss(name);
+  for (const auto& [name, loss] : loss_variants()) {
     if (!loss->fuses("sigmoid") && !loss->fuses("softmax")) continue;
     ++fusing;
     for (uint32_t seed : {1u, 2u, 3u}) {
@@ -114,7 +133,79 @@ TEST(Losses, EveryFusedGradientMatchesFiniteDifferences) {
       }
     }
   }
-  EXPECT_EQ(fusing, 3);  // binary, categorical and sparse categorical cross-entropy
+  EXPECT_EQ(fusing, 5);  // binary, categorical (each also smoothed) and sparse categorical cross-entropy
+}
+
+// Keras 3's CategoricalCrossentropy and BinaryCrossentropy with label_smoothing 0, 0.1 and 0.3, from
+// probabilities and from logits: the same loss and gradient (tests/data/loss_golden.json).
+TEST(Losses, LabelSmoothingMatchesKeras) {
+  std::ifstream in(std::string(NNLAB_TEST_DATA) + "/loss_golden.json");
+  ASSERT_TRUE(in.good()) << "tests/data/loss_golden.json is missing";
+  const auto golden = nlohmann::json::parse(in);
+  int checked = 0;
+  for (const auto& c : golden["cases"]) {
+    const auto loss = make_loss(c["loss"].get<std::string>(), {{"label_smoothing", c["label_smoothing"]}});
+    const auto rows = [](const nlohmann::json& m) {
+      Tensor t({static_cast<int64_t>(m.size()), static_cast<int64_t>(m[0].size())});
+      for (size_t r = 0; r < m.size(); ++r)
+        for (size_t k = 0; k < m[r].size(); ++k) t.at(static_cast<int64_t>(r), static_cast<int64_t>(k)) = m[r][k].get<float>();
+      return t;
+    };
+    const Tensor x = rows(c["input"]), target = rows(c["target"]), want = rows(c["grad"]);
+    const bool logits = c["from_logits"].get<bool>();
+    Tensor grad;
+    const double value = logits ? loss->compute_fused(x, target, &grad) : loss->compute(x, target, &grad);
+    const std::string label = c["loss"].get<std::string>() + " smoothing " + c["label_smoothing"].dump() +
+                              (logits ? " from logits" : " from probabilities");
+    EXPECT_NEAR(value, c["value"].get<double>(), 1e-5 * std::max(1.0, std::fabs(c["value"].get<double>()))) << label;
+    for (int64_t i = 0; i < grad.size(); ++i) EXPECT_NEAR(grad[i], want[i], 1e-5) << label << ", element " << i;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+TEST(Losses, LabelSmoothingMovesTheTargetTowardsUniform) {
+  // One sample, two classes, index target 0, smoothing 0.2: the target is (0.9, 0.1), so the loss
+  // is least where the prediction is (0.9, 0.1), not (1, 0).
+  const auto loss = make_loss("categorical_crossentropy", {{"label_smoothing", 0.2}});
+  const Tensor target({1, 1}, 0.0f);
+  auto at = [&](float p) {
+    Tensor pred({1, 2});
+    pred[0] = p;
+    pred[1] = 1.0f - p;
+    return loss->compute(pred, target, nullptr);
+  };
+  EXPECT_NEAR(at(0.9f), -(0.9 * std::log(0.9) + 0.1 * std::log(0.1)), 1e-6);
+  EXPECT_LT(at(0.9f), at(0.99f));
+  EXPECT_LT(at(0.9f), at(0.8f));
+  // Without smoothing, the nearer to (1, 0) the better.
+  const auto plain = make_loss("categorical_crossentropy");
+  Tensor pred({1, 2});
+  pred[0] = 0.99f;
+  pred[1] = 0.01f;
+  EXPECT_NEAR(plain->compute(pred, target, nullptr), -std::log(0.99), 1e-6);
+}
+
+TEST(Losses, BadOptionsAreErrorsThatNameTheLossAndTheValue) {
+  auto error_of = [](const std::string& name, const nlohmann::json& options) {
+    try {
+      make_loss(name, options);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  for (double bad : {-0.1, 1.5}) {
+    const std::string msg = error_of("categorical_crossentropy", {{"label_smoothing", bad}});
+    EXPECT_NE(msg.find("loss 'categorical_crossentropy': label_smoothing must be in [0, 1]"), std::string::npos) << msg;
+  }
+  EXPECT_NE(error_of("binary_crossentropy", {{"label_smoothing", "lots"}}).find("label_smoothing"), std::string::npos);
+  const std::string none = error_of("mse", {{"label_smoothing", 0.1}});
+  EXPECT_NE(none.find("loss 'mse': unknown key 'label_smoothing' (it takes no options)"), std::string::npos) << none;
+  const std::string typo = error_of("categorical_crossentropy", {{"label_smothing", 0.1}});
+  EXPECT_NE(typo.find("unknown key 'label_smothing' (known: label_smoothing)"), std::string::npos) << typo;
+  EXPECT_NE(error_of("categorical_crossentropy", nlohmann::json::array()).find("loss 'categorical_crossentropy'"),
+            std::string::npos);
 }
 
 TEST(Losses, GradientCheckCatchesAWrongGradient) {

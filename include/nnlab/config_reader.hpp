@@ -98,7 +98,7 @@ class ConfigReader {
       if (!used_.count(it.key())) {
         std::string known;
         for (const auto& k : used_) known += (known.empty() ? "" : ", ") + k;
-        throw Error(where_ + ": unknown key '" + it.key() + "' (known: " + known + ")");
+        throw Error(where_ + ": unknown key '" + it.key() + "' (" + (known.empty() ? "it takes no options" : "known: " + known) + ")");
       }
     }
   }

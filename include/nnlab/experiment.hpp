@@ -42,6 +42,7 @@ struct DataSpec {
 // reads them from here).
 struct TrainSpec {
   std::string loss = "categorical_crossentropy";
+  nlohmann::json loss_options = nlohmann::json::object();  // the [loss] table, Keras names: label_smoothing
   std::string optimizer = "adam";
   nlohmann::json optimizer_options = nlohmann::json::object();  // Keras names: learning_rate, ...
   int epochs = 1;

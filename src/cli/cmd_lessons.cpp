@@ -107,7 +107,7 @@ void add_gradcheck(CLI::App& app) {
     if (e.model.contains("input")) input = e.model["input"].get<Shape>();
     else if (e.data.dataset != "xor" && e.data.dataset != "and" && e.data.dataset != "or") input = {784};
     Model model = build_model(e, input);
-    const auto loss = make_loss(e.train.loss);
+    const auto loss = make_loss(e.train.loss, e.train.loss_options);
     Rng rng(a->seed);
     Shape xs = input;
     xs.insert(xs.begin(), a->samples);

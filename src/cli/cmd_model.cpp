@@ -93,7 +93,7 @@ static void add_evaluate(CLI::App& app) {
     if (!ea->dataset.empty()) e.data.dataset = ea->dataset;
     const DataSources data = load_sources(e.data);
     const Dataset& test = data.test ? *data.test : *data.train;
-    Trainer t(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+    Trainer t(model, make_loss(e.train.loss, e.train.loss_options), make_optimizer(e.train.optimizer, e.train.optimizer_options));
     Logs logs = t.evaluate(test, ea->batch_size);
     std::printf("%s on %s (%lld samples): loss %.4f", path.c_str(), e.data.dataset.c_str(),
                 static_cast<long long>(test.size()), logs["loss"]);

@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/tensor.hpp"
 #include "nnlab/text.hpp"
@@ -14,6 +15,14 @@ namespace nnlab::losses {
 // Keras's backend epsilon: probabilities are clipped to [kEpsilon, 1 - kEpsilon] before the log.
 inline constexpr float kEpsilon = 1e-7f;
 
+
+// Keras's label_smoothing option, in [0, 1] (0, the default, leaves the targets as they are).
+inline double read_label_smoothing(ConfigReader& options) {
+  const double s = options.get<double>("label_smoothing", 0.0);
+  if (!(s >= 0.0 && s <= 1.0))
+    throw Error(options.where() + ": label_smoothing must be in [0, 1], got " + number_str(s));
+  return s;
+}
 
 // Throws unless the batch is not empty and target has pred's rows and features per row.
 inline void check_same_shape(const std::string& loss, const Tensor& pred, const Tensor& target) {

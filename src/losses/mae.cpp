@@ -27,6 +27,6 @@ class MeanAbsoluteError final : public Loss {
 
 }  // namespace
 
-std::unique_ptr<Loss> make_mae() { return std::make_unique<MeanAbsoluteError>(); }
+std::unique_ptr<Loss> make_mae(ConfigReader&) { return std::make_unique<MeanAbsoluteError>(); }
 
 }  // namespace nnlab::losses

@@ -26,6 +26,6 @@ class MeanSquaredError final : public Loss {
 
 }  // namespace
 
-std::unique_ptr<Loss> make_mse() { return std::make_unique<MeanSquaredError>(); }
+std::unique_ptr<Loss> make_mse(ConfigReader&) { return std::make_unique<MeanSquaredError>(); }
 
 }  // namespace nnlab::losses

@@ -1,24 +1,25 @@
 // The losses by name: one line per loss in kLosses below.
 #include <string_view>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/losses/loss.hpp"
 
 namespace nnlab {
 namespace losses {
-// Each is defined in its own file.
-std::unique_ptr<Loss> make_mse();
-std::unique_ptr<Loss> make_mae();
-std::unique_ptr<Loss> make_binary_crossentropy();
-std::unique_ptr<Loss> make_categorical_crossentropy();
-std::unique_ptr<Loss> make_sparse_categorical_crossentropy();
+// Each is defined in its own file and reads its own options.
+std::unique_ptr<Loss> make_mse(ConfigReader& options);
+std::unique_ptr<Loss> make_mae(ConfigReader& options);
+std::unique_ptr<Loss> make_binary_crossentropy(ConfigReader& options);
+std::unique_ptr<Loss> make_categorical_crossentropy(ConfigReader& options);
+std::unique_ptr<Loss> make_sparse_categorical_crossentropy(ConfigReader& options);
 }  // namespace losses
 
 namespace {
 
 struct Entry {
   std::string_view name;
-  std::unique_ptr<Loss> (*make)();
+  std::unique_ptr<Loss> (*make)(ConfigReader&);
 };
 
 using namespace losses;
@@ -34,9 +35,14 @@ const Entry kLosses[] = {
 
 }  // namespace
 
-std::unique_ptr<Loss> make_loss(const std::string& name) {
-  for (const Entry& e : kLosses)
-    if (e.name == name) return e.make();
+std::unique_ptr<Loss> make_loss(const std::string& name, const nlohmann::json& options) {
+  for (const Entry& e : kLosses) {
+    if (e.name != name) continue;
+    ConfigReader reader(options, "loss '" + name + "'");
+    auto loss = e.make(reader);
+    reader.finish();  // a key the loss did not read: unknown to it
+    return loss;
+  }
   std::string known;
   for (const Entry& e : kLosses) known += (known.empty() ? "" : ", ") + std::string(e.name);
   throw Error("unknown loss '" + name + "' (known: " + known + ")");

@@ -6,6 +6,7 @@
 // shape as the prediction.
 #pragma once
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,11 @@ class Loss {
 
 // "mse", "mae", "binary_crossentropy", "categorical_crossentropy",
 // "sparse_categorical_crossentropy" (aliases: mean_squared_error, mean_absolute_error).
-std::unique_ptr<Loss> make_loss(const std::string& name);
+// options: the loss's settings by Keras's names, each loss reading its own: label_smoothing in [0, 1]
+// for binary_crossentropy (targets t -> t (1 - s) + s / 2) and categorical_crossentropy (one-hot
+// rows or class indices -> t (1 - s) + s / classes), 0 by default. Unknown keys and bad values raise
+// nnlab::Error naming the loss.
+std::unique_ptr<Loss> make_loss(const std::string& name, const nlohmann::json& options = nlohmann::json::object());
 std::vector<std::string> loss_names();
 
 }  // namespace nnlab
