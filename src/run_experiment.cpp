@@ -201,8 +201,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   kernels::set_flush_denormals(e.flush_denormals);
   const DataSources data = load_sources(e.data);
   check_stated_input(e, data.train->sample_shape());  // train builds the model on the data
-  Model model = build_model(e, data.train->sample_shape());
-  Trainer trainer(model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+  const auto model = std::make_shared<Model>(build_model(e, data.train->sample_shape()));
+  Trainer trainer(*model, make_loss(e.train.loss), make_optimizer(e.train.optimizer, e.train.optimizer_options));
   trainer.check_data(*data.train);
   if (data.test) trainer.check_data(*data.test);
   const auto callbacks = make_callbacks(e);
@@ -219,7 +219,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   }
 
   RunResult result;
-  const fs::path dir = open_run_folder(e, options, model, result);
+  const fs::path dir = open_run_folder(e, options, *model, result);
   const FitOptions fit = fit_options(e, options, dir);
   write_run_info(dir, run_info(e, data, validation.get(), validation && validation == data.test), options.resume);
   const auto t0 = std::chrono::steady_clock::now();
@@ -235,7 +235,8 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   }
   result.history = trainer.fit(*fit_data, fit, validation.get(), cbs);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  finish_run(e, dir, model, trainer, data, result);
+  finish_run(e, dir, *model, trainer, data, result);
+  result.model = model;
   return result;
 }
 
