@@ -2,6 +2,7 @@
 // can refuse the experiment is checked before the folder is made, so a bad experiment leaves no
 // half-written run behind; the folder's curves, history and diagnosis are written during training
 // by RunFolderWriter, the model, evaluation and result here once training ends.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -123,9 +124,12 @@ std::pair<std::shared_ptr<Dataset>, std::shared_ptr<Dataset>> split_validation(c
   return {train, validation};
 }
 
-// A schedule whose rate is infinite or negative at some step of this run is refused now.
-void check_schedule(const Experiment& e, int64_t steps) {
+// A schedule whose rate is infinite or negative at some step of this run (on `samples` training
+// samples) is refused now.
+void check_schedule(const Experiment& e, int64_t samples) {
   if (e.schedule.is_null()) return;
+  const int64_t batch = std::min(e.train.batch_size, samples);
+  const int64_t steps = (samples + batch - 1) / batch;  // as Trainer::fit counts them
   const auto schedule = make_schedule(e.schedule, e.source + " [schedule]");
   schedule->bind_run(e.train.epochs, steps);
   try {
@@ -224,15 +228,14 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   kernels::set_flush_denormals(e.flush_denormals);
   const DataSources data = load_sources(e.data);
   check_stated_input(e, data.train->sample_shape());  // train builds the model on the data
-  Model model = build_model(e, data.train->sample_shape());
-  Trainer trainer(model, make_loss(e.train.loss, e.train.loss_options), make_optimizer(e.train.optimizer, e.train.optimizer_options));
+  const auto model = std::make_shared<Model>(build_model(e, data.train->sample_shape()));
+  Trainer trainer(*model, make_loss(e.train.loss, e.train.loss_options),
+                  make_optimizer(e.train.optimizer, e.train.optimizer_options));
   trainer.check_data(*data.train);
   if (data.test) trainer.check_data(*data.test);
   const auto callbacks = make_callbacks(e);
   const auto [train, validation] = split_validation(e, data);
-  const int64_t batch = std::min(e.train.batch_size, train->size());
-  const int64_t steps = (train->size() + batch - 1) / batch;
-  check_schedule(e, steps);
+  check_schedule(e, train->size());
   // Augmentation wraps the training data only; validation and test data are never augmented.
   std::optional<AugmentedDataset> augmented;
   if (!e.augment.is_null()) {
@@ -244,7 +247,7 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   }
 
   RunResult result;
-  const fs::path dir = open_run_folder(e, options, model, result);
+  const fs::path dir = open_run_folder(e, options, *model, result);
   const FitOptions fit = fit_options(e, options, dir);
   write_run_info(dir, run_info(e, data, validation.get(), validation && validation == data.test), options.resume);
   const auto t0 = std::chrono::steady_clock::now();
@@ -254,17 +257,14 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
   cbs.insert(cbs.end(), options.callbacks.begin(), options.callbacks.end());
   cbs.push_back(&folder_writer);  // last: it sees what the others added to the logs
   const Dataset* fit_data = train.get();
-  if (augmented) {
-    if (options.resume) {  // replay the augmentation stream from where the checkpoint left it
-      augmented->set_calls(static_cast<uint64_t>(checkpoint_next_epoch(fit.checkpoint_path)) *
-                           static_cast<uint64_t>(steps));
-    }
+  if (augmented) {  // on resume, fit continues its random stream (Dataset::seek_batches)
     if (options.verbose > 0) std::printf("augment: %s\n", augmented->augmenter().describe().c_str());
     fit_data = &*augmented;
   }
   result.history = trainer.fit(*fit_data, fit, validation.get(), cbs);
   result.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  finish_run(e, dir, model, trainer, data, folder_writer, result);
+  finish_run(e, dir, *model, trainer, data, folder_writer, result);
+  result.model = model;
   return result;
 }
 

@@ -1,7 +1,8 @@
 // Image augmentation: golden geometry (explicit parameters, no randomness) against hand-worked
 // results and against Keras's matrix resampled by scipy (tests/golden/make_augment_golden.py), every
 // fill mode past the border, flips, the pixel-wise augmentations' statistics, reproducible batches,
-// refused options, the PNG writer and `nnlab augment` end to end.
+// a fit resumed from its checkpoint augmenting as an uninterrupted one, refused options, the PNG
+// writer and `nnlab augment` end to end.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -635,6 +636,53 @@ TEST(AugmentedDatasetTest, TrainsReproduciblyThroughTheTrainer) {
   const auto a = run(5), b = run(5), c = run(6);
   EXPECT_EQ(a, b);
   EXPECT_NE(a, c);
+}
+
+// Trainer::fit alone, no run_experiment: a fit interrupted after two epochs and resumed from its
+// checkpoint, with a fresh wrapper as a new process has (its counter at 0), ends with the weights
+// and history of the fit never interrupted: on resume, fit moves the augmentation's random stream
+// past the finished epochs' batches (Dataset::seek_batches).
+TEST(AugmentedDatasetTest, AFitResumedFromItsCheckpointAugmentsAsAnUninterruptedOne) {
+  kernels::set_num_threads(1);  // bit for bit
+  const InMemoryDataset base = image_dataset(100, {64});
+  const fs::path dir = fs::temp_directory_path() / "nnlab_augment_fit_resume";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  struct StopAt : Callback {  // what a kill after the checkpoint of epoch `at` leaves
+    int at;
+    explicit StopAt(int a) : at(a) {}
+    void on_epoch_begin(int epoch, TrainState&) override {
+      if (epoch == at) throw std::runtime_error("stopped");
+    }
+  };
+  auto run = [&](const std::string& checkpoint, int stop_at, bool resume, std::vector<float>* weights) {
+    AugmentedDataset train(base, ImageAugmenter(course_options()), 21, {8, 8});
+    Model m;
+    m.add<Dense>(16, "relu").add<Dense>(10, "softmax");
+    m.build({64}, 3);
+    Trainer t(m, make_loss("sparse_categorical_crossentropy"), make_optimizer("adam", {}));
+    FitOptions fit;
+    fit.epochs = 4;
+    fit.batch_size = 32;  // 4 batches an epoch, the last one short
+    fit.verbose = 0;
+    fit.checkpoint_path = (dir / checkpoint).string();
+    fit.resume = resume;
+    StopAt stop(stop_at);
+    std::vector<Callback*> cbs;
+    if (stop_at >= 0) cbs.push_back(&stop);
+    const History h = t.fit(train, fit, &base, cbs);
+    EXPECT_EQ(train.calls(), 16u);  // every epoch's batches, counted from the first
+    if (weights) weights->assign(m.params().begin(), m.params().end());
+    return h;
+  };
+  std::vector<float> whole_weights, resumed_weights;
+  const History whole = run("whole.safetensors", -1, false, &whole_weights);
+  EXPECT_THROW(run("cut.safetensors", 2, false, nullptr), std::runtime_error);
+  const History resumed = run("cut.safetensors", -1, true, &resumed_weights);
+  EXPECT_EQ(resumed_weights, whole_weights) << "the resumed fit ends with other weights";
+  // The history as a checkpoint holds it (and history.csv shows it): every epoch's losses and accuracy.
+  EXPECT_EQ(resumed.to_csv(), whole.to_csv());
+  fs::remove_all(dir);
 }
 
 // --- PNG -------------------------------------------------------------------------------------

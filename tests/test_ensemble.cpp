@@ -1,7 +1,8 @@
 // Ensembles: the three combination rules on crafted member outputs (exact results, vote ties), the
 // stacking combiner, an end-to-end ensemble on a small synthetic Fashion-MNIST-format dataset whose
-// artefact reloads with identical predictions, members trained side by side matching sequential
-// training, clear errors for missing or mismatched members and corrupt files, and the command line.
+// artefact reloads with identical predictions, an ensemble evaluated in memory agreeing with its
+// saved artefact, members trained side by side matching sequential training, clear errors for
+// missing or mismatched members and corrupt files, and the command line.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -281,6 +282,59 @@ TEST(Ensemble, MembersTrainedSideBySideMatchSequentialTraining) {
   }
   fs::remove_all(seq);
   fs::remove_all(par);
+}
+
+// run_ensemble combines and evaluates the models its members trained, in memory (side by side here,
+// on their own threads): what it reports is what the saved artefact gives, on a rerun too (the
+// members then reused from their run folders), and a RunResult's model is the one its run folder saved.
+TEST(Ensemble, EvaluatesInMemoryTheModelsItSaves) {
+  kernels::set_num_threads(1);
+  const fs::path dir = fs::temp_directory_path() / ("nnlab_ens_memory-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  EnsembleSpec s = small_spec(3);
+  s.parallel = 2;
+  const EnsembleResult r = run_ensemble(s, (dir / "ensemble").string(), 0);
+  auto [train, test] = load_builtin("fashion-mnist", data_dir().string());
+  Ensemble saved = load_ensemble((dir / "ensemble").string());
+  const EnsembleReport rep = evaluate_ensemble(saved, test);
+  const EnsembleResult again = run_ensemble(s, (dir / "ensemble").string(), 0);
+  ASSERT_EQ(r.report.members.size(), 3u);
+  ASSERT_EQ(r.report.combinations.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(r.report.members[i].accuracy, rep.members[i].accuracy) << r.report.members[i].name;
+    EXPECT_EQ(again.report.members[i].accuracy, rep.members[i].accuracy) << r.report.members[i].name;
+    EXPECT_EQ(r.report.combinations[i].accuracy, rep.combinations[i].accuracy) << r.report.combinations[i].name;
+    EXPECT_EQ(again.report.combinations[i].accuracy, rep.combinations[i].accuracy) << r.report.combinations[i].name;
+  }
+
+  // Put together from the saved description and models, an ensemble predicts as the loaded one.
+  const auto description = nlohmann::json::parse(read_file((dir / "ensemble/ensemble.json").string()));
+  std::vector<std::shared_ptr<Model>> models;
+  for (size_t i = 0; i < saved.size(); ++i)
+    models.push_back(std::make_shared<Model>(load_model((dir / "ensemble" / saved.member_name(i) / "model.safetensors").string())));
+  EXPECT_CONTAINS(error_of([&] { Ensemble::from_models(description, "e.json", {models[0]}, std::nullopt); }),
+                  "1 models for the 3 members");
+  Ensemble built = Ensemble::from_models(description, "e.json", models,
+                                         load_model((dir / "ensemble/combiner.safetensors").string()));
+  for (Combination c : {Combination::Vote, Combination::Average, Combination::Stacking}) {
+    const auto a = built.predict(test.x(), c), b = saved.predict(test.x(), c);
+    EXPECT_EQ(std::vector<float>(a.outputs.span().begin(), a.outputs.span().end()),
+              std::vector<float>(b.outputs.span().begin(), b.outputs.span().end()))
+        << combination_name(c);
+  }
+
+  // run_experiment's result holds the model it saved: the same weights, the same predictions.
+  RunOptions ro;
+  ro.out_dir = (dir / "run").string();
+  ro.verbose = 0;
+  const RunResult run = run_experiment(Experiment::from_json(small_experiment(), "tiny.json"), ro);
+  ASSERT_NE(run.model, nullptr);
+  Model file = load_model((dir / "run/model.safetensors").string());
+  EXPECT_EQ(std::vector<float>(run.model->params().begin(), run.model->params().end()),
+            std::vector<float>(file.params().begin(), file.params().end()));
+  const Tensor p = run.model->predict(test.x()), q = file.predict(test.x());
+  EXPECT_EQ(std::vector<float>(p.span().begin(), p.span().end()), std::vector<float>(q.span().begin(), q.span().end()));
+  fs::remove_all(dir);
 }
 
 // ---- errors -----------------------------------------------------------------------------------

@@ -8,12 +8,16 @@
 //             on (never the test set).
 // The ensemble is saved as one artefact, <folder>/ensemble.json, which names every member's model,
 // the combiner, the shapes and class names; `nnlab evaluate` and `nnlab predict` accept it.
+// run_ensemble itself trains the combiner and evaluates with the members' models in memory (the
+// ones it saved), without reading the artefact back.
 //
 // Member outputs are probabilities, (n, classes) after softmax, or (n, 1) P(class 1) for a single
 // sigmoid output (two classes).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,17 +73,25 @@ bool is_ensemble_path(const std::string& path);
 
 class Ensemble {
  public:
+  // An ensemble of models already in memory: `file` is its description as ensemble.json holds it
+  // (shapes, class names, default combination, holdout, the members' names in order, and a
+  // "combiner" entry when there is one), `path` the ensemble.json it is (or will be) saved as, for
+  // messages and path(). run_ensemble evaluates the models it trained this way, without reading them
+  // back. Checks what load_ensemble checks: one model per member, the shapes, the combiner's inputs.
+  static Ensemble from_models(const nlohmann::json& file, const std::string& path,
+                              std::vector<std::shared_ptr<Model>> members, std::optional<Model> combiner);
+
   size_t size() const { return members_.size(); }
   const std::string& member_name(size_t i) const { return names_.at(i); }
   const std::string& member_from(size_t i) const { return from_.at(i); }  // "seed 43" or an experiment name
-  Model& member(size_t i) { return members_.at(i); }
+  Model& member(size_t i) { return *members_.at(i); }
   bool has_combiner() const { return has_combiner_; }
   Model& combiner() { return combiner_; }
   const Shape& input_shape() const { return input_; }
   const Shape& output_shape() const { return output_; }
   const std::vector<std::string>& class_names() const { return class_names_; }
   Combination default_combination() const { return default_; }
-  const std::string& path() const { return path_; }  // the ensemble.json it was loaded from
+  const std::string& path() const { return path_; }  // the ensemble.json it was loaded from (or saved as)
   int64_t holdout_samples() const { return holdout_samples_; }  // what the combiner was trained on
   // The experiment config of the first member (its data table says where the test data is).
   const nlohmann::json& experiment() const { return experiment_; }
@@ -94,8 +106,16 @@ class Ensemble {
 
  private:
   friend Ensemble load_ensemble(const std::string& path);
+  // The description's fields (all but the models) from an ensemble file's JSON; throws on a bad one.
+  void read_description(const nlohmann::json& file);
+  // Adds the next member's model (its name from the description), checking its shapes; `source`
+  // says where it came from in messages (its model file).
+  void add_member(std::shared_ptr<Model> model, const std::string& source);
+  // Sets the stacking combiner, checking that it maps the members' outputs to the ensemble's.
+  void set_combiner(Model combiner, const std::string& source);
+
   std::vector<std::string> names_, from_;
-  std::vector<Model> members_;
+  std::vector<std::shared_ptr<Model>> members_;  // shared with whoever trained them (run_ensemble)
   Model combiner_;
   bool has_combiner_ = false;
   Shape input_, output_;
@@ -181,7 +201,8 @@ struct EnsembleResult {
   int parallel = 1;
 };
 // Trains (or, when a member's run folder is finished, reuses) every member into <out>/member-<i>/,
-// trains the combiner, evaluates everything on the test set and writes ensemble.json,
+// trains the combiner on the members' models in memory (a reused member's read from its folder),
+// evaluates everything on the test set with those same models and writes ensemble.json,
 // combiner.safetensors, table.md, result.json and compare-*.svg into out_dir.
 EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir, int verbose);
 

@@ -109,6 +109,10 @@ struct RunResult {
   Diagnosis diagnosis;                       // over- or underfitting, from the history
   int64_t params = 0;                        // the model's parameter count
   double train_seconds = 0;                  // wall time of fit()
+  // The trained model itself, the same weights as the run folder's model.safetensors, so that a
+  // caller (run_ensemble's combiner and evaluation) uses it without reading the file back. Shared:
+  // copies of the result share one model.
+  std::shared_ptr<Model> model;
 };
 // The run's figures as JSON (result.json in the run folder).
 nlohmann::json result_json(const RunResult& r);

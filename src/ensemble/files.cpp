@@ -1,4 +1,5 @@
-// The ensemble artefact: ensemble.json written after training, and loaded back with its members.
+// The ensemble artefact: ensemble.json written after training, and loaded back with its members; or
+// the same description put together with models already in memory (Ensemble::from_models).
 #include <filesystem>
 
 #include "internal.hpp"
@@ -28,7 +29,7 @@ std::vector<Tensor> Ensemble::member_outputs(const Tensor& x, int64_t batch_size
   check(x.rows() == 0 || x.cols() == shape_size(input_),
         "ensemble: inputs of shape " + shape_str(x.shape()) + " but the ensemble takes " + shape_str(input_) + " per sample");
   std::vector<Tensor> out;
-  for (auto& m : members_) out.push_back(m.predict(x, batch_size));
+  for (auto& m : members_) out.push_back(m->predict(x, batch_size));
   return out;
 }
 
@@ -45,6 +46,43 @@ EnsemblePrediction Ensemble::combine(const std::vector<Tensor>& outs, Combinatio
 
 EnsemblePrediction Ensemble::predict(const Tensor& x, Combination c) { return combine(member_outputs(x), c); }
 
+void Ensemble::read_description(const nlohmann::json& j) {
+  input_ = j.at("input_shape").get<Shape>();
+  output_ = j.at("output_shape").get<Shape>();
+  class_names_ = j.value("class_names", std::vector<std::string>{});
+  default_ = parse_combination(j.value("default_combination", std::string("average")));
+  experiment_ = j.value("experiment", nlohmann::json::object());
+  if (j.contains("holdout") && j["holdout"].is_object()) holdout_samples_ = j["holdout"].value("samples", int64_t{0});
+  const auto& members = j.at("members");
+  check(members.is_array() && !members.empty(), path_ + ": corrupt ensemble file: 'members' must be a non-empty list");
+  for (size_t i = 0; i < members.size(); ++i) {
+    names_.push_back(members[i].value("name", "member-" + std::to_string(i + 1)));
+    from_.push_back(members[i].value("from", ""));
+  }
+}
+
+void Ensemble::add_member(std::shared_ptr<Model> m, const std::string& source) {
+  const std::string& name = names_.at(members_.size());
+  check(m != nullptr, path_ + ": member '" + name + "' has no model");
+  check(m->input_shape() == input_,
+        path_ + ": member '" + name + "' (" + source + ") takes inputs of shape " + shape_str(m->input_shape()) +
+            " but the ensemble's input shape is " + shape_str(input_) + "; every member must take the same inputs");
+  check(m->output_shape() == output_,
+        path_ + ": member '" + name + "' (" + source + ") has outputs of shape " + shape_str(m->output_shape()) +
+            " but the ensemble's output shape is " + shape_str(output_) + "; every member must give the same outputs");
+  members_.push_back(std::move(m));
+}
+
+void Ensemble::set_combiner(Model c, const std::string& source) {
+  const int64_t want = static_cast<int64_t>(members_.size()) * shape_size(output_);
+  check(shape_size(c.input_shape()) == want && c.output_shape() == output_,
+        path_ + ": the stacking combiner " + source + " maps " + shape_str(c.input_shape()) + " to " +
+            shape_str(c.output_shape()) + " but " + std::to_string(members_.size()) + " members need " +
+            std::to_string(want) + " inputs and outputs " + shape_str(output_));
+  combiner_ = std::move(c);
+  has_combiner_ = true;
+}
+
 Ensemble load_ensemble(const std::string& path) {
   std::error_code ec;
   const fs::path file = fs::is_directory(path, ec) ? fs::path(path) / "ensemble.json" : fs::path(path);
@@ -60,16 +98,10 @@ Ensemble load_ensemble(const std::string& path) {
   Ensemble en;
   en.path_ = where;
   try {
-    en.input_ = j.at("input_shape").get<Shape>();
-    en.output_ = j.at("output_shape").get<Shape>();
-    en.class_names_ = j.value("class_names", std::vector<std::string>{});
-    en.default_ = parse_combination(j.value("default_combination", std::string("average")));
-    en.experiment_ = j.value("experiment", nlohmann::json::object());
-    if (j.contains("holdout") && j["holdout"].is_object()) en.holdout_samples_ = j["holdout"].value("samples", int64_t{0});
+    en.read_description(j);
     const auto& members = j.at("members");
-    check(members.is_array() && !members.empty(), where + ": corrupt ensemble file: 'members' must be a non-empty list");
     for (size_t i = 0; i < members.size(); ++i) {
-      const std::string name = members[i].value("name", "member-" + std::to_string(i + 1));
+      const std::string& name = en.names_[i];
       const fs::path model = resolve(members[i].at("model").get<std::string>());
       check(fs::is_regular_file(model, ec),
             where + ": member '" + name + "' is missing: its model file " + model.string() + " does not exist");
@@ -79,26 +111,12 @@ Ensemble load_ensemble(const std::string& path) {
       } catch (const Error& e) {
         throw Error(where + ": member '" + name + "': " + e.what());
       }
-      check(m.input_shape() == en.input_,
-            where + ": member '" + name + "' (" + model.string() + ") takes inputs of shape " + shape_str(m.input_shape()) +
-                " but the ensemble's input shape is " + shape_str(en.input_) + "; every member must take the same inputs");
-      check(m.output_shape() == en.output_,
-            where + ": member '" + name + "' (" + model.string() + ") has outputs of shape " + shape_str(m.output_shape()) +
-                " but the ensemble's output shape is " + shape_str(en.output_) + "; every member must give the same outputs");
-      en.names_.push_back(name);
-      en.from_.push_back(members[i].value("from", ""));
-      en.members_.push_back(std::move(m));
+      en.add_member(std::make_shared<Model>(std::move(m)), model.string());
     }
     if (j.contains("combiner") && j["combiner"].is_string()) {
       const fs::path c = resolve(j["combiner"].get<std::string>());
       check(fs::is_regular_file(c, ec), where + ": the stacking combiner " + c.string() + " is missing");
-      en.combiner_ = load_model(c.string());
-      const int64_t want = static_cast<int64_t>(en.members_.size()) * shape_size(en.output_);
-      check(shape_size(en.combiner_.input_shape()) == want && en.combiner_.output_shape() == en.output_,
-            where + ": the stacking combiner " + c.string() + " maps " + shape_str(en.combiner_.input_shape()) + " to " +
-                shape_str(en.combiner_.output_shape()) + " but " + std::to_string(en.members_.size()) +
-                " members need " + std::to_string(want) + " inputs and outputs " + shape_str(en.output_));
-      en.has_combiner_ = true;
+      en.set_combiner(load_model(c.string()), c.string());
     }
     check(en.default_ != Combination::Stacking || en.has_combiner_,
           where + ": the default combination is stacking but the ensemble has no combiner");
@@ -108,8 +126,30 @@ Ensemble load_ensemble(const std::string& path) {
   return en;
 }
 
-void detail::write_ensemble_file(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members,
-                                 const fs::path& dir, const InMemoryDataset& train, const Shape& output, int64_t h) {
+Ensemble Ensemble::from_models(const nlohmann::json& file, const std::string& path,
+                               std::vector<std::shared_ptr<Model>> members, std::optional<Model> combiner) {
+  Ensemble en;
+  en.path_ = path;
+  try {
+    en.read_description(file);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(path + ": bad ensemble description: " + e.what());
+  }
+  check(members.size() == en.names_.size(), path + ": " + std::to_string(members.size()) + " models for the " +
+                                                std::to_string(en.names_.size()) + " members it describes");
+  for (auto& m : members) en.add_member(std::move(m), "in memory");
+  const bool described = file.contains("combiner") && file["combiner"].is_string();
+  check(described == combiner.has_value(), path + (described ? ": the description names a stacking combiner but none was given"
+                                                             : ": a stacking combiner was given but the description names none"));
+  if (combiner) en.set_combiner(std::move(*combiner), "(in memory)");
+  check(en.default_ != Combination::Stacking || en.has_combiner_,
+        path + ": the default combination is stacking but the ensemble has no combiner");
+  return en;
+}
+
+nlohmann::json detail::write_ensemble_file(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members,
+                                           const fs::path& dir, const InMemoryDataset& train, const Shape& output,
+                                           int64_t h) {
   const int64_t n = train.size();
   nlohmann::json j{{"format", "nnlab-ensemble"},
                    {"version", 1},
@@ -125,6 +165,7 @@ void detail::write_ensemble_file(const EnsembleSpec& spec, const std::vector<Ens
   for (const auto& m : members)
     j["members"].push_back({{"name", m.name}, {"from", m.detail}, {"model", m.name + "/model.safetensors"}});
   write_file_atomic((dir / "ensemble.json").string(), j.dump(2) + "\n");
+  return j;
 }
 
 }  // namespace nnlab

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "nnlab/ensemble.hpp"
@@ -11,10 +12,11 @@
 namespace nnlab::detail {
 
 // Writes <dir>/ensemble.json: the members' models, the combiner (there when holdout > 0), the
-// shapes and class names of train, whose last `holdout` samples no member trained on.
-void write_ensemble_file(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members,
-                         const std::filesystem::path& dir, const InMemoryDataset& train, const Shape& output,
-                         int64_t holdout);
+// shapes and class names of train, whose last `holdout` samples no member trained on. Returns what
+// it wrote (the description Ensemble::from_models takes).
+nlohmann::json write_ensemble_file(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members,
+                                   const std::filesystem::path& dir, const InMemoryDataset& train,
+                                   const Shape& output, int64_t holdout);
 
 // Adds the members' train times from their run folders to res.report, then writes table.md,
 // result.json, compare-*.svg and report.html into res.dir.

@@ -1,12 +1,15 @@
 // Training an ensemble: its members' experiments, the runner that trains them (side by side or one
-// after another), and run_ensemble, which trains, combines, saves and reports.
+// after another) and keeps their models, and run_ensemble, which trains, combines, saves, evaluates
+// the models in memory and reports.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "internal.hpp"
@@ -133,22 +136,25 @@ int default_parallelism(int members) {
 namespace {
 
 // Trains every member with run_experiment into <dir>/<member>/; finished ones are reused (an
-// interrupted ensemble resumes).
+// interrupted ensemble resumes). Keeps every member's trained model for the combiner and the
+// evaluation, which thus need not read them back.
 class MemberRunner {
  public:
   MemberRunner(const std::vector<EnsembleMemberSpec>& members, const fs::path& dir, int threads_each, int verbose)
-      : members_(members), dir_(dir), threads_each_(threads_each), verbose_(verbose) {}
+      : members_(members), dir_(dir), threads_each_(threads_each), verbose_(verbose), models_(members.size()) {}
 
   // One after another, or `parallel` threads side by side; rethrows the first member's failure.
-  void run(int parallel) {
+  // Returns the members' models in member order.
+  std::vector<std::shared_ptr<Model>> run(int parallel) {
     if (parallel <= 1) {
       for (size_t i = 0; i < members_.size(); ++i) train(i, false);
-      return;
+      return std::move(models_);
     }
     std::vector<std::thread> pool;
     for (int t = 0; t < parallel; ++t) pool.emplace_back([this] { work(); });
     for (auto& t : pool) t.join();
     if (failure_) std::rethrow_exception(failure_);
+    return std::move(models_);
   }
 
  private:
@@ -169,7 +175,8 @@ class MemberRunner {
     }
   }
 
-  // Trains member i, or reuses its run folder when finished with this member's configuration.
+  // Trains member i, or reuses its run folder when finished with this member's configuration; puts
+  // its model in models_[i] (each thread writes only its own members' slots).
   void train(size_t i, bool side_by_side) {
     const EnsembleMemberSpec& m = members_[i];
     const size_t k = members_.size();
@@ -179,6 +186,8 @@ class MemberRunner {
       const auto used = parse_json(read_file(config), config);
       check(used == m.config, run.string() + " was trained with another configuration than this ensemble's " +
                                   m.name + "; give another --out, or remove that folder to retrain it");
+      // Trained by an earlier process: its model is only in the run folder.
+      models_[i] = std::make_shared<Model>(load_model((run / "model.safetensors").string()));
       std::lock_guard<std::mutex> lock(print_);
       if (verbose_ > 0) std::printf("[%zu/%zu] %s (%s): finished earlier, reused\n", i + 1, k, m.name.c_str(), m.detail.c_str());
       return;
@@ -194,6 +203,7 @@ class MemberRunner {
     ro.verbose = verbose_ > 1 && !side_by_side ? 1 : 0;
     ro.resume = true;
     const RunResult r = run_experiment(e, ro);
+    models_[i] = r.model;
     std::lock_guard<std::mutex> lock(print_);
     if (verbose_ > 0)
       std::printf("%s%s (%s): %.1fs, accuracy %.2f%%\n", side_by_side ? "" : "      ", m.name.c_str(),
@@ -207,27 +217,27 @@ class MemberRunner {
   std::mutex print_;  // one member's lines at a time; also guards failure_
   std::atomic<size_t> next_{0};
   std::exception_ptr failure_;
+  std::vector<std::shared_ptr<Model>> models_;  // one slot per member, sized up front
 };
 
-// Loads the trained members and, with a holdout (the last h samples of train), trains the stacking
-// combiner on their predictions for it (never the test set). Returns the members' output shape.
-Shape train_stacking(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members, const fs::path& dir,
-                     const InMemoryDataset& train, int64_t h, uint64_t seed, int verbose) {
-  std::vector<Model> models;
-  for (const auto& m : members) models.push_back(load_model((dir / m.name / "model.safetensors").string()));
-  const Shape output = models[0].output_shape();
-  if (h > 0) {
-    const int64_t n = train.size();
-    const Tensor hx = train.x().slice_rows(n - h, n), hy = train.y().slice_rows(n - h, n);
-    std::vector<Tensor> outs;
-    for (auto& m : models) outs.push_back(m.predict(hx));
-    CombinerOptions co = spec.combiner;
-    co.seed = seed;
-    if (verbose > 0) std::printf("stacking combiner: trained on the members' predictions for %lld held-out samples\n", static_cast<long long>(h));
-    Model combiner = train_combiner(outs, hy, co);
-    save_model(combiner, (dir / "combiner.safetensors").string(), {{"nnlab.loss", output == Shape{1} ? "binary_crossentropy" : "categorical_crossentropy"}});
-  }
-  return output;
+// With a holdout (the last h samples of train), trains the stacking combiner on the trained
+// members' predictions for it (never the test set) and saves it as <dir>/combiner.safetensors.
+// Returns the combiner; none without a holdout.
+std::optional<Model> train_stacking(const EnsembleSpec& spec, const std::vector<std::shared_ptr<Model>>& models,
+                                    const fs::path& dir, const InMemoryDataset& train, int64_t h, uint64_t seed,
+                                    int verbose) {
+  if (h <= 0) return std::nullopt;
+  const Shape output = models[0]->output_shape();
+  const int64_t n = train.size();
+  const Tensor hx = train.x().slice_rows(n - h, n), hy = train.y().slice_rows(n - h, n);
+  std::vector<Tensor> outs;
+  for (auto& m : models) outs.push_back(m->predict(hx));
+  CombinerOptions co = spec.combiner;
+  co.seed = seed;
+  if (verbose > 0) std::printf("stacking combiner: trained on the members' predictions for %lld held-out samples\n", static_cast<long long>(h));
+  Model combiner = train_combiner(outs, hy, co);
+  save_model(combiner, (dir / "combiner.safetensors").string(), {{"nnlab.loss", output == Shape{1} ? "binary_crossentropy" : "categorical_crossentropy"}});
+  return combiner;
 }
 
 }  // namespace
@@ -258,14 +268,16 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
                                  : "one after another");
 
   const auto t0 = std::chrono::steady_clock::now();
-  MemberRunner(members, dir, threads_each, verbose).run(res.parallel);
+  std::vector<std::shared_ptr<Model>> models = MemberRunner(members, dir, threads_each, verbose).run(res.parallel);
   res.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  const Shape output = train_stacking(spec, members, dir, data.train, h, base.seed, verbose);
-  detail::write_ensemble_file(spec, members, dir, data.train, output, h);
+  std::optional<Model> combiner = train_stacking(spec, models, dir, data.train, h, base.seed, verbose);
+  const Shape output = models[0]->output_shape();
+  const nlohmann::json file = detail::write_ensemble_file(spec, members, dir, data.train, output, h);
 
-  // Everything on the test set, through the artefact just written.
-  Ensemble en = load_ensemble(out_dir);
+  // Everything on the test set, with the models in memory: the ones just saved, put together as
+  // the artefact just written describes them.
+  Ensemble en = Ensemble::from_models(file, (dir / "ensemble.json").string(), std::move(models), std::move(combiner));
   const bool has_test = data.test.size() > 0;
   res.report = evaluate_ensemble(en, has_test ? data.test : data.train);
   res.report.evaluated_on = has_test ? "test" : "train";

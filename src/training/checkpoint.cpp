@@ -2,7 +2,6 @@
 // atomically as one safetensors file, and read back with errors that name the file and the key.
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -85,12 +84,6 @@ struct CheckpointMeta {
 };
 
 }  // namespace
-
-int checkpoint_next_epoch(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return 0;
-  return CheckpointMeta(path, read_safetensors(path)).next_epoch();
-}
 
 int Trainer::load_checkpoint(const std::string& path, History& history, CheckpointExtras* extras) {
   SafetensorsFile f = read_safetensors(path);

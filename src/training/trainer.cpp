@@ -138,6 +138,9 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     st.iteration = optimizer_->iterations;
     st.initial_epoch = first_epoch;
     st.resuming = true;
+    // Each finished epoch gathered steps_per_epoch batches: data whose batches depend on how many came
+    // before (augmentation's random stream) continues where the interrupted run left it.
+    train.seek_batches(static_cast<uint64_t>(first_epoch) * static_cast<uint64_t>(st.steps_per_epoch));
     if (options.verbose > 0)
       std::printf("resuming from %s at epoch %d\n", options.checkpoint_path.c_str(), first_epoch + 1);
   }

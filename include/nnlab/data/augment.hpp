@@ -290,7 +290,9 @@ class ImageAugmenter {
 // 784, is taken as a square one-channel image, (28, 28)).
 // Every gather() gathers from the base dataset, then augments each sample with its own Rng seeded
 // from (seed, number of earlier gather() calls, position in the batch) by splitmix64, so a run is
-// reproducible whatever the thread count. Targets pass through unchanged. The base dataset must
+// reproducible whatever the thread count. The wrapper owns that call counter: Trainer::fit, on
+// resuming from a checkpoint, tells it how many batches were taken (seek_batches), so a resumed fit
+// augments exactly as an uninterrupted one. Targets pass through unchanged. The base dataset must
 // outlive this wrapper. Wrap only the training set: validation data is never augmented, and
 // set_enabled(false) turns the wrapper into a plain pass-through (inference mode).
 class AugmentedDataset : public Dataset {
@@ -312,9 +314,13 @@ class AugmentedDataset : public Dataset {
   // from inside a parallel region, are always done serially.
   void set_threads(int threads);  // throws below 0
   static constexpr int64_t min_parallel_batch() { return 16; }
-  // The gather-call counter: save it with a checkpoint and restore it to resume exactly.
+  // The gather-call counter, which picks each batch's random stream: the number of augmented
+  // batches gathered so far (0 at construction). set_calls(n) makes the next gather() augment as
+  // the (n+1)-th did; Trainer::fit does that through seek_batches when it resumes a checkpoint (one
+  // gather per training batch, so the batches of the finished epochs), nobody else needs to.
   uint64_t calls() const { return calls_.load(); }
   void set_calls(uint64_t calls) { calls_.store(calls); }
+  void seek_batches(uint64_t batches_done) const override { calls_.store(batches_done); }
 
   const ImageAugmenter& augmenter() const { return aug_; }
   const Shape& image_shape() const { return image_; }  // (H, W, C)

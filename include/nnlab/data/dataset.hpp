@@ -24,6 +24,11 @@ class Dataset {
   // True when gather is a plain copy from memory: cheaper than handing the batch to another thread,
   // so the trainer gathers on its own thread instead of prefetching.
   virtual bool gather_is_copy() const { return false; }
+  // Called by Trainer::fit when it resumes from a checkpoint, before the first batch, with the number
+  // of training batches (gather calls) the interrupted run had taken: a dataset whose batches
+  // depend on how many came before (AugmentedDataset's random stream) continues from there, so the
+  // resumed run sees the batches the uninterrupted one saw. Nothing to do for plain data.
+  virtual void seek_batches(uint64_t /*batches_done*/) const {}
 
   int64_t num_classes = 0;               // 0 for regression targets
   std::vector<std::string> class_names;  // empty, or one per class

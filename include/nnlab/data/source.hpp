@@ -58,6 +58,8 @@ class SliceDataset : public Dataset {
   int64_t target_width() const override { return base_->target_width(); }
   void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const override;
   bool gather_is_copy() const override { return base_->gather_is_copy(); }
+  // One gather of the slice is one of its base: the base continues at the same batch.
+  void seek_batches(uint64_t batches_done) const override { base_->seek_batches(batches_done); }
 
  private:
   std::shared_ptr<const Dataset> base_;

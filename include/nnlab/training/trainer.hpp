@@ -36,9 +36,6 @@ struct FitOptions {
   void validate() const;    // throws nnlab::Error naming the bad value
 };
 
-// The epoch a checkpoint file would resume at (0 when the file does not exist).
-int checkpoint_next_epoch(const std::string& path);
-
 class Trainer {
  public:
   Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer);
