@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -385,6 +386,48 @@ TEST(Optimizers, MinimiseAQuadratic) {
   }
 }
 
+// Keras 3's use_ema (tests/golden/make_ema_golden.py -> tests/data/ema_golden.json): the weights
+// after each step (ema_overwrite_frequency writes the average into them every few steps) and after
+// finalize_variable_values, what the end of fit does.
+TEST(Optimizers, WeightAverageMatchesKeras) {
+  std::ifstream in(std::string(NNLAB_TEST_DATA) + "/ema_golden.json");
+  ASSERT_TRUE(in.good()) << "tests/data/ema_golden.json is missing";
+  const json golden = json::parse(in);
+  int checked = 0;
+  for (const auto& c : golden["cases"]) {
+    const std::string label = c["optimizer"].get<std::string>() + " " + c["options"].dump();
+    auto opt = make_optimizer(c["optimizer"].get<std::string>(), c["options"]);
+    EXPECT_EQ(opt->ema().use_ema, c["options"].value("use_ema", false)) << label;
+    std::vector<float> p = c["start"].get<std::vector<float>>();
+    const float lr = static_cast<float>(opt->initial_learning_rate());
+    for (size_t k = 0; k < c["grads"].size(); ++k) {
+      const std::vector<float> g = c["grads"][k].get<std::vector<float>>();
+      opt->step(p, g, lr);
+      opt->update_average(p);
+      const auto want = c["after_each_step"][k].get<std::vector<double>>();
+      for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], want[i], 1e-6) << label << " step " << k << " [" << i << "]";
+    }
+    opt->finalize_average(p);
+    const auto fin = c["finalized"].get<std::vector<double>>();
+    for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], fin[i], 1e-6) << label << " finalized [" << i << "]";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 4);
+}
+
+TEST(Optimizers, WeightAverageIsCheckpointState) {
+  auto plain = make_optimizer("adam", {});
+  auto ema = make_optimizer("adam", {{"use_ema", true}});
+  std::vector<float> p = {1, 2, 3}, g = {0.1f, -0.2f, 0.3f};
+  plain->step(p, g, 0.01f);
+  ema->step(p, g, 0.01f);
+  ema->update_average(p);
+  EXPECT_EQ(plain->checkpoint_state().size(), 2u);  // m, v
+  ASSERT_EQ(ema->checkpoint_state().size(), 3u);    // m, v and the average
+  EXPECT_EQ(ema->checkpoint_state().back().first, "ema");
+  EXPECT_EQ(*ema->checkpoint_state().back().second, p);
+}
+
 TEST(Optimizers, BadValuesNameTheKeyAndTheValue) {
   struct Case {
     std::string name;
@@ -405,6 +448,10 @@ TEST(Optimizers, BadValuesNameTheKeyAndTheValue) {
       {"adagrad", {{"initial_accumulator_value", -0.1}}, {"initial_accumulator_value", "-0.1"}},
       {"adagrad", {{"learning_rate", "fast"}}, {"learning_rate", "\"fast\""}},
       {"sgd", json::array({1, 2}), {"options must be a JSON object", "[1,2]"}},
+      {"sgd", {{"use_ema", "yes"}}, {"use_ema", "\"yes\""}},
+      {"adam", {{"use_ema", true}, {"ema_momentum", 1.5}}, {"ema_momentum", "1.5", "[0, 1]"}},
+      {"rmsprop", {{"ema_overwrite_frequency", -2}}, {"ema_overwrite_frequency", "-2"}},
+      {"adagrad", {{"ema_overwrite_frequency", 2.5}}, {"ema_overwrite_frequency", "2.5"}},
   };
   for (const auto& c : cases) {
     const std::string msg = error_of([&] { make_optimizer(c.name, c.options); });

@@ -256,6 +256,14 @@ class ResumeExactly : public ::testing::Test {
 
 TEST_F(ResumeExactly, ConstantRateWithDropout) { expect_exact_resume(experiment(nlohmann::json::object())); }
 
+// The moving average of the weights is optimizer state a checkpoint must keep (and label smoothing
+// rides along in the [loss] table).
+TEST_F(ResumeExactly, WeightAverageAndLabelSmoothing) {
+  expect_exact_resume(experiment({{"optimizer", {{"use_ema", true}, {"ema_momentum", 0.9}}},
+                                  {"train", {{"loss", "categorical_crossentropy"}}},
+                                  {"loss", {{"label_smoothing", 0.1}}}}));
+}
+
 TEST_F(ResumeExactly, StepDecay) {
   expect_exact_resume(experiment({{"schedule", {{"type", "step"}, {"drop", 0.5}, {"every", 1}}}}));
 }

@@ -16,6 +16,9 @@
 
 namespace nnlab::optimizers {
 
+// use_ema, ema_momentum and ema_overwrite_frequency (Keras's names and defaults), checked.
+EmaOptions read_ema(ConfigReader& options, const std::string& optimizer);
+
 // Above this many parameters an update loop is split across threads; below it, one thread's
 // vector loop is faster than waking the others.
 inline constexpr int64_t kParallelMin = int64_t{1} << 16;

@@ -26,7 +26,22 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& name, const nlohman
   std::string key = name;  // Keras accepts "Adam" as well as "adam"
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
   for (const Entry& e : kOptimizers) {
-    if (key == e.name) return e.make(options);
+    if (key != e.name) continue;
+    // The moving-average options are every optimizer's (the base class's): read here, the rest by
+    // the optimizer itself.
+    nlohmann::json own = options, ema = nlohmann::json::object();
+    if (own.is_object()) {
+      for (const char* k : {"use_ema", "ema_momentum", "ema_overwrite_frequency"}) {
+        if (!own.contains(k)) continue;
+        ema[k] = own[k];
+        own.erase(k);
+      }
+    }
+    ConfigReader reader(ema, "optimizer '" + key + "'");
+    const EmaOptions ema_options = optimizers::read_ema(reader, key);
+    auto optimizer = e.make(own);
+    optimizer->set_ema(ema_options);
+    return optimizer;
   }
   std::string known;
   for (const Entry& e : kOptimizers) known += (known.empty() ? "" : ", ") + std::string(e.name);

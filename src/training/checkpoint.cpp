@@ -22,7 +22,7 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
   SafetensorsFile f;
   for (const auto& t : model_.named_tensors())
     f.tensors["model/" + t.name] = Tensor(t.shape, std::vector<float>(t.value.begin(), t.value.end()));
-  for (const auto& [name, buf] : optimizer_->state())
+  for (const auto& [name, buf] : optimizer_->checkpoint_state())
     f.tensors["optimizer/" + name] = Tensor({static_cast<int64_t>(buf->size())}, *buf);
   nlohmann::json cb = nlohmann::json::array();
   for (size_t i = 0; i < callbacks.size(); ++i) {
@@ -109,7 +109,7 @@ int Trainer::load_checkpoint(const std::string& path, History& history, Checkpoi
           path + ": tensor 'model/" + t.name + "' holds NaN or infinity; a checkpoint's weights must be finite");
     std::copy(ti->second.data(), ti->second.data() + ti->second.size(), t.value.begin());
   }
-  for (auto& [name, buf] : optimizer_->state()) {
+  for (auto& [name, buf] : optimizer_->checkpoint_state()) {
     known.insert("optimizer/" + name);
     auto ti = f.tensors.find("optimizer/" + name);
     if (ti == f.tensors.end()) continue;  // state not created yet when the checkpoint was written

@@ -91,6 +91,7 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
   model_.backward(grad_, objective_.fused());
   const double penalty = model_.penalty();  // of the weights that produced this loss, as Keras reports it
   optimizer_->step(model_.params(), model_.grads(), lr);
+  optimizer_->update_average(model_.params());  // use_ema
   model_.apply_constraints();
   return l + penalty;
 }
@@ -172,6 +173,9 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     for (auto* c : all) c->on_epoch_end(epoch, logs, st);
     if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks, st.stop_training);
   }
+  // With use_ema the weights become their moving average, before the callbacks' on_train_end (as
+  // Keras's fit: EarlyStopping's restore_best_weights still has the last word).
+  optimizer_->finalize_average(model_.params());
   for (auto* c : all) c->on_train_end(st);
   return history;
 }
