@@ -44,12 +44,8 @@ void StochasticWeightAveraging::on_epoch_end(int epoch, Logs&, TrainState& s) {
 
 void StochasticWeightAveraging::on_train_end(TrainState& s) {
   if (count_ == 0) return;  // training ended before start_epoch
-  auto p = s.model->params();
-  auto st = s.model->state();
-  check(p.size() == mean_params_.size() && st.size() == mean_state_.size(),
-        "StochasticWeightAveraging: the averaged weights do not fit the model");
-  std::copy(mean_params_.begin(), mean_params_.end(), p.begin());
-  std::copy(mean_state_.begin(), mean_state_.end(), st.begin());
+  callbacks::put_weights(*s.model, mean_params_, mean_state_,
+                         "StochasticWeightAveraging: the averaged weights do not fit the model");
   if (o_.verbose > 0) std::printf("StochasticWeightAveraging: the model is the mean of the last %d epochs' weights\n", count_);
 }
 
