@@ -592,21 +592,26 @@ struct WeightRecorder : Callback {
     at_epoch_end.emplace_back(s.model->params().begin(), s.model->params().end());
   }
 };
+
+// The course MLP on XOR (SGD 0.5, batch 2) for `epochs` epochs with the callbacks given.
+void fit_xor(Model& m, int epochs, const std::vector<Callback*>& callbacks) {
+  InMemoryDataset d = truth_table("xor");
+  Trainer t(m, make_loss("binary_crossentropy"), make_optimizer("sgd", {{"learning_rate", 0.5}}));
+  FitOptions fit;
+  fit.epochs = epochs;
+  fit.batch_size = 2;
+  fit.verbose = 0;
+  t.fit(d, fit, nullptr, callbacks);
+}
 }  // namespace
 
 TEST(StochasticWeightAveraging, TheModelIsTheMeanOfTheWeightsFromStartEpochOn) {
   for (int start : {2, -1}) {  // -1: three quarters of 6 epochs, epoch 4
     SCOPED_TRACE(start);
-    InMemoryDataset d = truth_table("xor");
     Model m = truth_table_model("mlp", 1);
-    Trainer t(m, make_loss("binary_crossentropy"), make_optimizer("sgd", {{"learning_rate", 0.5}}));
-    FitOptions fit;
-    fit.epochs = 6;
-    fit.batch_size = 2;
-    fit.verbose = 0;
     WeightRecorder rec;
     StochasticWeightAveraging swa({start, 0});
-    t.fit(d, fit, nullptr, {&rec, &swa});
+    fit_xor(m, 6, {&rec, &swa});
     const int first = start >= 0 ? start : 4;
     EXPECT_EQ(swa.averaged(), 6 - first);
     ASSERT_EQ(rec.at_epoch_end.size(), 6u);
@@ -624,16 +629,10 @@ TEST(StochasticWeightAveraging, TheModelIsTheMeanOfTheWeightsFromStartEpochOn) {
 }
 
 TEST(StochasticWeightAveraging, NothingChangesWhenTrainingEndsBeforeStartEpoch) {
-  InMemoryDataset d = truth_table("xor");
   Model m = truth_table_model("mlp", 1);
-  Trainer t(m, make_loss("binary_crossentropy"), make_optimizer("sgd", {{"learning_rate", 0.5}}));
-  FitOptions fit;
-  fit.epochs = 3;
-  fit.batch_size = 2;
-  fit.verbose = 0;
   WeightRecorder rec;
   StochasticWeightAveraging swa({5, 0});
-  t.fit(d, fit, nullptr, {&rec, &swa});
+  fit_xor(m, 3, {&rec, &swa});
   EXPECT_EQ(swa.averaged(), 0);
   EXPECT_EQ(std::vector<float>(m.params().begin(), m.params().end()), rec.at_epoch_end.back());
 }
