@@ -61,6 +61,7 @@ void add_lessons(CLI::App& app);         // xor, linearity
 void add_gradcheck(CLI::App& app);       // gradcheck
 void add_experiments(CLI::App& app);     // experiments (list)
 void add_sweep(CLI::App& app);
+void add_tune(CLI::App& app);            // tune (hyperparameter search, successive halving)
 void add_ensemble(CLI::App& app);
 // `nnlab evaluate` on an ensemble folder or ensemble.json (src/cli/cmd_ensemble.cpp).
 void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size);
