@@ -218,6 +218,27 @@ TEST(Tune, SideBySideTrialsScoreAsOneAfterAnother) {
   }
 }
 
+TEST(Tune, ADivergingTrialIsDroppedAndTheSearchGoesOn) {
+  TinyTask task("nnlab_tune_diverge");
+  const std::string file = task.tune_file("t.toml", "trials = 6\nmax_epochs = 2\nreduction = 2\nset = [\"train.optimizer=sgd\"]",
+                                          "\"optimizer.learning_rate\" = { choice = [0.05, 1e30] }\n");
+  TuneOptions quiet;
+  quiet.verbose = 0;
+  const TuneResult r = run_tune(load_tune(file), (task.dir / "out").string(), quiet);
+  int failed = 0;
+  for (const auto& t : r.trials) {
+    const bool diverges = t.values["optimizer.learning_rate"] == 1e30;
+    ASSERT_EQ(t.scores.size() >= 1, true);
+    EXPECT_EQ(std::isnan(t.scores[0]), diverges) << t.values;
+    EXPECT_TRUE(!diverges || t.scores.size() == 1) << "a diverged trial goes no further";
+    failed += diverges;
+  }
+  EXPECT_GT(failed, 0);
+  EXPECT_LT(failed, 6);
+  EXPECT_EQ(r.trials[r.best].values["optimizer.learning_rate"], 0.05);
+  EXPECT_TRUE(contains(read_file((task.dir / "out" / "table.md").string()), "failed"));
+}
+
 TEST(Tune, TheCommandRunsASearchAndItsBestTrains) {
   TinyTask task("nnlab_tune_cli");
   const std::string file = task.standard_tune("t.toml");
