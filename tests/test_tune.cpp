@@ -119,6 +119,27 @@ TEST(Tune, SamplingIsSeededAndStaysInItsRanges) {
   EXPECT_EQ(seen.size(), choices.size());  // every choice comes up, exactly as written
 }
 
+// What the tuner relies on: settings paths that index lists, and configs written back as TOML exactly.
+TEST(Tune, OverridesIndexListsAndConfigsRoundTripThroughToml) {
+  nlohmann::json c = {{"model", {{"layers", {{{"units", 8}}, {{"units", 1}}}}}}};
+  apply_override(c, "model.layers.1.units=5");
+  EXPECT_EQ(c["model"]["layers"][1]["units"], 5);
+  EXPECT_EQ(c["model"]["layers"][0]["units"], 8);
+  EXPECT_TRUE(contains(nnlab::testing::error_of([&] { apply_override(c, "model.layers.2.units=5"); }), "list of 2 entries"));
+  EXPECT_TRUE(contains(nnlab::testing::error_of([&] { apply_override(c, "model.layers.first.units=5"); }), "'first'"));
+  const nlohmann::json config = {
+      {"name", "q\"uote's"}, {"seed", 42}, {"early_stopping", nullptr},
+      {"optimizer", {{"learning_rate", 0.1}, {"epsilon", 1e-7}, {"beta_1", 0.9000000000000001}}},
+      {"train", {{"shuffle", false}, {"epochs", 3}}},
+      {"model", {{"input", {28, 28}}, {"layers", {{{"type", "dense"}, {"units", 8}}, {{"type", "dropout"}, {"rate", 0.25}}}}}}};
+  const fs::path file = fs::temp_directory_path() / "nnlab_tune_roundtrip.toml";
+  nnlab::testing::write_file(file, config_toml(config));
+  nlohmann::json expected = config;
+  expected.erase("early_stopping");  // TOML has no null: absent, as nnlab reads it
+  EXPECT_EQ(parse_config_file(file.string()), expected) << config_toml(config);
+  fs::remove(file);
+}
+
 TEST(Tune, RungBudgetsAndPromotion) {
   EXPECT_EQ(rung_budgets(1, 9, 3), (std::vector<int>{1, 3, 9}));
   EXPECT_EQ(rung_budgets(1, 10, 3), (std::vector<int>{1, 3, 9, 10}));
