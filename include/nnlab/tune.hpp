@@ -83,7 +83,8 @@ struct TuneTrial {
 
 struct TuneOptions {
   int verbose = 1;  // 0: silent; 1: a line per trial-rung; 2: every run's progress
-  // Called after each trial-rung is trained and recorded (from the training thread when side by side).
+  // Called after each trial-rung is trained and recorded (from the training thread when side by side,
+  // one call at a time). An exception it throws stops the search; a rerun continues after that trial-rung.
   std::function<void(const TuneTrial&, size_t rung)> on_trained;
 };
 
