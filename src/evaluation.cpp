@@ -124,4 +124,17 @@ ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batc
   return cm;
 }
 
+Tensor predict_averaged(Model& model, const Tensor& x, const std::vector<Tensor>& copies, int64_t batch_size) {
+  Tensor mean = model.predict(x, batch_size);
+  for (const Tensor& c : copies) {
+    check(c.shape() == x.shape(), "test-time augmentation: a copy of shape " + shape_str(c.shape()) +
+                                      " for inputs of shape " + shape_str(x.shape()));
+    const Tensor y = model.predict(c, batch_size);
+    for (int64_t i = 0; i < mean.size(); ++i) mean[i] += y[i];
+  }
+  const float scale = 1.0f / static_cast<float>(copies.size() + 1);
+  for (float& v : mean.span()) v *= scale;
+  return mean;
+}
+
 }  // namespace nnlab

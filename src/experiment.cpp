@@ -255,6 +255,7 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   if (top.has("optimizer")) e.train.optimizer_options = top.raw("optimizer");
   if (top.has("loss")) e.train.loss_options = top.raw("loss");
   for (auto [key, field] : {std::pair{"early_stopping", &e.early_stopping}, std::pair{"reduce_lr_on_plateau", &e.reduce_lr_on_plateau},
+                            std::pair{"swa", &e.swa},
                             std::pair{"schedule", &e.schedule}, std::pair{"augment", &e.augment}})
     if (top.has(key)) *field = top.raw(key);
   top.finish();
@@ -314,6 +315,14 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
     o.verbose = c.get<int>("verbose", 1);
     c.finish();
     out.push_back(construct_at<EarlyStopping>(c, o));
+  }
+  if (!e.swa.is_null()) {  // last: its average is the final model
+    ConfigReader c(e.swa, e.source + " [swa]");
+    SwaOptions o;
+    o.start_epoch = c.get<int>("start_epoch", o.start_epoch);
+    o.verbose = c.get<int>("verbose", 1);
+    c.finish();
+    out.push_back(construct_at<StochasticWeightAveraging>(c, o));
   }
   return out;
 }

@@ -752,3 +752,49 @@ TEST(AugmentCli, WritesAGridOfFashionMnist) {
   EXPECT_NE(bad.output.find("[0.0, 2.0]"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(out));
 }
+
+// --- test-time augmentation --------------------------------------------------------------------
+
+TEST(TestTimeAugmentation, CopiesAreTheAugmentedDatasetsBatchesAndReproducible) {
+  const InMemoryDataset base = image_dataset(300, {784});  // more than one batch of 256
+  const ImageAugmenter aug(course_options());
+  const auto copies = augmented_copies(base, aug, 3, 9);
+  ASSERT_EQ(copies.size(), 3u);
+  for (const Tensor& c : copies) EXPECT_EQ(c.shape(), base.x().shape());
+  EXPECT_NE(copies[0].span()[0], copies[1].span()[0]);
+  EXPECT_NE(std::vector<float>(copies[0].span().begin(), copies[0].span().end()),
+            std::vector<float>(base.x().span().begin(), base.x().span().end()));
+  // Copy k is what an AugmentedDataset seeded with 9 + k gathers, batch by batch in order.
+  const AugmentedDataset second(base, aug, 10);
+  std::vector<int64_t> first_batch(256), rest(44);
+  std::iota(first_batch.begin(), first_batch.end(), 0);
+  std::iota(rest.begin(), rest.end(), 256);
+  Tensor x, y;
+  second.gather(first_batch, x, y);
+  for (int64_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], copies[1][i]) << i;
+  second.gather(rest, x, y);
+  for (int64_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], copies[1][256 * 784 + i]) << i;
+  // The same seed, the same copies; none asked, none made.
+  const auto again = augmented_copies(base, aug, 3, 9);
+  for (size_t k = 0; k < 3; ++k)
+    EXPECT_EQ(std::vector<float>(again[k].span().begin(), again[k].span().end()),
+              std::vector<float>(copies[k].span().begin(), copies[k].span().end()));
+  EXPECT_TRUE(augmented_copies(base, aug, 0, 9).empty());
+}
+
+TEST(TestTimeAugmentation, ThePredictionIsTheMeanOverTheImagesAndTheCopies) {
+  const InMemoryDataset base = image_dataset(40, {64});
+  Model m;
+  m.add<Dense>(10, "softmax");
+  m.build({64}, 5);
+  const auto copies = augmented_copies(base, ImageAugmenter(course_options()), 2, 1, {8, 8});
+  const Tensor mean = predict_averaged(m, base.x(), copies);
+  const Tensor a = m.predict(base.x()), b = m.predict(copies[0]), c = m.predict(copies[1]);
+  double differs = 0;
+  for (int64_t i = 0; i < mean.size(); ++i) {
+    EXPECT_NEAR(mean[i], (a[i] + b[i] + c[i]) / 3.0f, 1e-6f) << i;
+    differs += std::fabs(mean[i] - a[i]);
+  }
+  EXPECT_GT(differs, 1e-3);  // the copies changed the prediction
+  EXPECT_THROW(predict_averaged(m, base.x(), {Tensor({3, 64})}), Error);
+}

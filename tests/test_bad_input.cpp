@@ -194,6 +194,12 @@ TEST_F(BadInput, CorruptCheckpointsAreRefused) {
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
 }
 
+TEST_F(BadInput, TestTimeAugmentationNeedsAnAugmentTable) {
+  const std::string run = xor_run("run");
+  expect_refused("evaluate " + run + " --tta 2", 1, {"--tta 2", "no [augment] table"});
+  expect_refused("evaluate " + run + " --tta -1", 2, {"--tta"});  // a usage error, as every bad flag
+}
+
 TEST_F(BadInput, NanAndInfinityAreRefusedWhereTheyWouldGiveWrongAnswers) {
   const std::string run = xor_run("run");
   const std::string model = run + "/model.safetensors";

@@ -581,3 +581,73 @@ TEST(CallbacksInFit, EarlyStoppingEndsFitAndCsvLoggerRecordsIt) {
   ASSERT_EQ(back.logs.size(), 4u);
   EXPECT_NEAR(back.logs[3]["val_loss"], h.logs[3]["val_loss"], 1e-12);
 }
+
+// --- StochasticWeightAveraging ---------------------------------------------------------------------
+
+namespace {
+// Records the model's weights at every epoch end (it runs before the averaging callback).
+struct WeightRecorder : Callback {
+  std::vector<std::vector<float>> at_epoch_end;
+  void on_epoch_end(int, Logs&, TrainState& s) override {
+    at_epoch_end.emplace_back(s.model->params().begin(), s.model->params().end());
+  }
+};
+}  // namespace
+
+TEST(StochasticWeightAveraging, TheModelIsTheMeanOfTheWeightsFromStartEpochOn) {
+  for (int start : {2, -1}) {  // -1: three quarters of 6 epochs, epoch 4
+    SCOPED_TRACE(start);
+    InMemoryDataset d = truth_table("xor");
+    Model m = truth_table_model("mlp", 1);
+    Trainer t(m, make_loss("binary_crossentropy"), make_optimizer("sgd", {{"learning_rate", 0.5}}));
+    FitOptions fit;
+    fit.epochs = 6;
+    fit.batch_size = 2;
+    fit.verbose = 0;
+    WeightRecorder rec;
+    StochasticWeightAveraging swa({start, 0});
+    t.fit(d, fit, nullptr, {&rec, &swa});
+    const int first = start >= 0 ? start : 4;
+    EXPECT_EQ(swa.averaged(), 6 - first);
+    ASSERT_EQ(rec.at_epoch_end.size(), 6u);
+    const auto p = m.params();
+    double moved = 0;
+    for (size_t i = 0; i < p.size(); ++i) {
+      double mean = 0;
+      for (int e = first; e < 6; ++e) mean += rec.at_epoch_end[e][i];
+      mean /= 6 - first;
+      EXPECT_NEAR(p[i], mean, 1e-6) << "weight " << i;
+      moved += std::fabs(rec.at_epoch_end.back()[i] - mean);
+    }
+    EXPECT_GT(moved, 1e-4);  // the average is not simply the last epoch's weights
+  }
+}
+
+TEST(StochasticWeightAveraging, NothingChangesWhenTrainingEndsBeforeStartEpoch) {
+  InMemoryDataset d = truth_table("xor");
+  Model m = truth_table_model("mlp", 1);
+  Trainer t(m, make_loss("binary_crossentropy"), make_optimizer("sgd", {{"learning_rate", 0.5}}));
+  FitOptions fit;
+  fit.epochs = 3;
+  fit.batch_size = 2;
+  fit.verbose = 0;
+  WeightRecorder rec;
+  StochasticWeightAveraging swa({5, 0});
+  t.fit(d, fit, nullptr, {&rec, &swa});
+  EXPECT_EQ(swa.averaged(), 0);
+  EXPECT_EQ(std::vector<float>(m.params().begin(), m.params().end()), rec.at_epoch_end.back());
+}
+
+TEST(StochasticWeightAveraging, BadStartEpochIsNamed) {
+  const std::string msg = error_of([] { StochasticWeightAveraging({-2, 0}); });
+  EXPECT_TRUE(contains(msg, "start_epoch")) << msg;
+  EXPECT_TRUE(contains(msg, "-2")) << msg;
+  const std::string key = error_of([] {
+    Experiment::from_json({{"data", {{"dataset", "xor"}}},
+                           {"model", {{"layers", json::array({{{"type", "dense"}, {"units", 1}}})}}},
+                           {"swa", {{"start", 3}}}},
+                          "x.toml");
+  });
+  EXPECT_TRUE(contains(key, "x.toml [swa]")) << key;
+  EXPECT_TRUE(contains(key, "unknown key 'start'")) << key;
+}

@@ -264,6 +264,10 @@ TEST_F(ResumeExactly, WeightAverageAndLabelSmoothing) {
                                   {"loss", {{"label_smoothing", 0.1}}}}));
 }
 
+TEST_F(ResumeExactly, StochasticWeightAveraging) {
+  expect_exact_resume(experiment({{"swa", {{"start_epoch", 1}}}}));
+}
+
 TEST_F(ResumeExactly, StepDecay) {
   expect_exact_resume(experiment({{"schedule", {{"type", "step"}, {"drop", 0.5}, {"every", 1}}}}));
 }

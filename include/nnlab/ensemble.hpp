@@ -149,8 +149,11 @@ struct EnsembleReport {
   // Points (percentage points) a row is above the best single member.
   double gain(const EnsembleRow& r) const { return 100.0 * (r.accuracy - members.at(best_member).accuracy); }
 };
-// Evaluates every member and every combination on a classification dataset (targets (n, 1)).
-EnsembleReport evaluate_ensemble(Ensemble& ensemble, const InMemoryDataset& data, int64_t batch_size = 256);
+// Evaluates every member and every combination on a classification dataset (targets (n, 1)). With
+// test-time augmentation, tta_copies holds augmented versions of data.x() (augmented_copies) and each
+// member's outputs are averaged over the images and the copies before they are combined.
+EnsembleReport evaluate_ensemble(Ensemble& ensemble, const InMemoryDataset& data, int64_t batch_size = 256,
+                                 const std::vector<Tensor>& tta_copies = {});
 // Members and combinations side by side: accuracy, points against the best member, parameters.
 std::string ensemble_table_markdown(const EnsembleReport& report);
 nlohmann::json ensemble_report_json(const EnsembleReport& report);

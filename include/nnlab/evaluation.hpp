@@ -40,4 +40,8 @@ struct ConfusionMatrix {
 // sigmoid output) and counts outcomes.
 ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batch_size = 256);
 
+// The mean of the model's outputs for x and for each of `copies` (augmented versions of x, each of
+// x's shape: data/augment.hpp's augmented_copies): test-time augmentation's prediction.
+Tensor predict_averaged(Model& model, const Tensor& x, const std::vector<Tensor>& copies, int64_t batch_size = 256);
+
 }  // namespace nnlab

@@ -8,6 +8,7 @@
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
+#include "nnlab/data/augment.hpp"
 #include "nnlab/training/interrupt.hpp"
 
 namespace nnlab::cli {
@@ -20,18 +21,32 @@ static void print_gains(const EnsembleReport& rep) {
   std::printf("\n");
 }
 
-void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size) {
+std::vector<Tensor> tta_copies(const Experiment& e, const Dataset& data, int copies, uint64_t seed,
+                               const std::string& source) {
+  if (copies <= 0) return {};
+  check(!e.augment.is_null(), "--tta " + std::to_string(copies) + ": " + source +
+                                  "'s experiment has no [augment] table, the augmentation to apply at test time");
+  return augmented_copies(data, ImageAugmenter::from_json(e.augment, source + " [augment]"), copies, seed);
+}
+
+void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size, int tta,
+                               uint64_t tta_seed) {
   Ensemble en = load_ensemble(path);
   check(!en.experiment().empty(), en.path() + ": the ensemble names no experiment to take its test data from");
   Experiment e = Experiment::from_json(en.experiment(), en.path());
   if (!dataset.empty()) e.data.dataset = dataset;
   LoadedData data = load_data(e.data);
   const bool has_test = data.test.size() > 0;
-  EnsembleReport rep = evaluate_ensemble(en, has_test ? data.test : data.train, batch_size);
+  const InMemoryDataset& on = has_test ? data.test : data.train;
+  EnsembleReport rep = evaluate_ensemble(en, on, batch_size, tta_copies(e, on, tta, tta_seed, en.path()));
   rep.evaluated_on = has_test ? "test" : "train";
-  std::printf("%s on %s (%lld %s samples): %zu members, default combination %s\n\n%s\n", en.path().c_str(),
+  std::printf("%s on %s (%lld %s samples): %zu members, default combination %s%s\n\n%s\n", en.path().c_str(),
               e.data.dataset.c_str(), static_cast<long long>(rep.samples), rep.evaluated_on.c_str(), en.size(),
-              combination_name(en.default_combination()).c_str(), ensemble_table_markdown(rep).c_str());
+              combination_name(en.default_combination()).c_str(),
+              tta > 0 ? (", test-time augmentation: each member averaged over the images and " + std::to_string(tta) +
+                         " augmented copies").c_str()
+                      : "",
+              ensemble_table_markdown(rep).c_str());
   print_gains(rep);
 }
 

@@ -74,18 +74,42 @@ static Tensor parse_inputs(const std::vector<std::string>& values, int64_t width
   return x;
 }
 
+// `evaluate --tta N`: the loss and accuracy of the prediction averaged over the test images and N
+// augmented copies of them.
+static void print_tta(Model& model, const Experiment& e, const Dataset& test, int copies, uint64_t seed,
+                      const std::string& path) {
+  const auto* in_memory = dynamic_cast<const InMemoryDataset*>(&test);
+  check(in_memory != nullptr, "--tta needs the test data in memory; " + e.data.dataset + " is streamed from disk");
+  const Tensor mean = predict_averaged(model, in_memory->x(), tta_copies(e, test, copies, seed, path));
+  const auto loss = make_loss(e.train.loss, e.train.loss_options);
+  std::printf("with test-time augmentation (the images and %d augmented copies): loss %.4f", copies,
+              loss->compute(mean, in_memory->y(), nullptr));
+  if (accuracy_applies(*loss))
+    std::printf(", accuracy %.2f%%",
+                100.0 * static_cast<double>(count_correct(*loss, mean, in_memory->y())) / static_cast<double>(test.size()));
+  std::printf("\n");
+}
+
 static void add_evaluate(CLI::App& app) {
   struct EvalArgs {
     std::string model, dataset;
     int64_t batch_size = 256;
+    int tta = 0;
+    uint64_t tta_seed = 0;
   };
   auto ea = std::make_shared<EvalArgs>();
   auto* ev = app.add_subcommand("evaluate", "Evaluate a trained model (a run folder, .safetensors or an ensemble) on its test data");
   ev->add_option("model", ea->model, "Run folder, model file, or ensemble folder / ensemble.json")->required();
   ev->add_option("--dataset", ea->dataset, "Dataset to evaluate on (default: the one it was trained on)");
   ev->add_option("--batch-size", ea->batch_size, "Batch size")->check(whole_number(1));
+  ev->add_option("--tta", ea->tta,
+                 "Test-time augmentation: average the predictions over the images and N copies augmented with the "
+                 "experiment's [augment] table (0: off)")
+      ->check(whole_number(0, 64));
+  ev->add_option("--tta-seed", ea->tta_seed, "Seed of the test-time augmentation's copies")->capture_default_str();
   ev->callback([ea] {
-    if (is_ensemble_path(ea->model)) return evaluate_ensemble_command(ea->model, ea->dataset, ea->batch_size);
+    if (is_ensemble_path(ea->model))
+      return evaluate_ensemble_command(ea->model, ea->dataset, ea->batch_size, ea->tta, ea->tta_seed);
     const std::string path = model_path(ea->model);
     std::map<std::string, std::string> meta;
     Model model = load_model(path, &meta);
@@ -99,6 +123,7 @@ static void add_evaluate(CLI::App& app) {
                 static_cast<long long>(test.size()), logs["loss"]);
     if (logs.count("accuracy")) std::printf(", accuracy %.2f%%", 100.0 * logs["accuracy"]);
     std::printf("\n");
+    if (ea->tta > 0) print_tta(model, e, test, ea->tta, ea->tta_seed, path);
     if (test.num_classes > 2 && test.target_width() == 1)
       std::printf("\n%s", confusion_matrix(model, test, ea->batch_size).to_text().c_str());
   });

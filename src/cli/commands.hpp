@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <vector>
+
+#include "nnlab/experiment.hpp"
 
 namespace nnlab::cli {
 
@@ -64,7 +67,13 @@ void add_sweep(CLI::App& app);
 void add_tune(CLI::App& app);            // tune (hyperparameter search, successive halving)
 void add_ensemble(CLI::App& app);
 // `nnlab evaluate` on an ensemble folder or ensemble.json (src/cli/cmd_ensemble.cpp).
-void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size);
+// Test-time augmentation for `evaluate --tta N`: N augmented copies of `data` made with the
+// experiment's [augment] table (seeded with seed), or none for N = 0; throws naming `source` when the
+// experiment has no [augment] table.
+std::vector<Tensor> tta_copies(const Experiment& e, const Dataset& data, int copies, uint64_t seed,
+                               const std::string& source);
+void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size,
+                               int tta = 0, uint64_t tta_seed = 0);
 void add_plot(CLI::App& app);            // plot (run curves, run comparison, activations)
 void add_augment(CLI::App& app);         // augment (preview grid as PNG)
 void add_data(CLI::App& app);             // data (list, convert, synth, download)

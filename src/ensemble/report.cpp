@@ -17,11 +17,20 @@ namespace fs = std::filesystem;
 
 namespace nnlab {
 
-EnsembleReport evaluate_ensemble(Ensemble& en, const InMemoryDataset& data, int64_t batch_size) {
+EnsembleReport evaluate_ensemble(Ensemble& en, const InMemoryDataset& data, int64_t batch_size,
+                                 const std::vector<Tensor>& tta_copies) {
   check(data.num_classes > 0 && data.target_width() == 1,
         "ensemble: evaluation needs a classification dataset with one class label per sample" +
             (data.name.empty() ? std::string() : " ('" + data.name + "' is not)"));
-  const auto outs = en.member_outputs(data.x(), batch_size);
+  auto outs = en.member_outputs(data.x(), batch_size);
+  for (const Tensor& copy : tta_copies) {  // test-time augmentation: each member's mean over the copies
+    const auto more = en.member_outputs(copy, batch_size);
+    for (size_t m = 0; m < outs.size(); ++m)
+      for (int64_t i = 0; i < outs[m].size(); ++i) outs[m][i] += more[m][i];
+  }
+  if (!tta_copies.empty())
+    for (Tensor& o : outs)
+      for (float& v : o.span()) v /= static_cast<float>(tta_copies.size() + 1);
   EnsembleReport rep;
   rep.samples = data.size();
   for (size_t i = 0; i < en.size(); ++i) {

@@ -1,6 +1,6 @@
 // categorical_crossentropy: mean over the batch of -sum_c t_c log(p_c). The target is one-hot (or
-// soft) rows (batch, classes), or class indices (batch, 1), smoothed by label_smoothing (Keras's). Fused with a softmax output it works
-// from the logits through log-softmax, so it never forms log(0).
+// soft) rows (batch, classes), or class indices (batch, 1), smoothed by label_smoothing (Keras's).
+// Fused with a softmax output it works from the logits through log-softmax, so it never forms log(0).
 #include <algorithm>
 #include <cmath>
 

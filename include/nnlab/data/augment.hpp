@@ -335,6 +335,13 @@ class AugmentedDataset : public Dataset {
   mutable std::atomic<uint64_t> calls_{0};
 };
 
+// Test-time augmentation: `copies` augmented versions of a dataset's images, copy k augmented as an
+// AugmentedDataset seeded with seed + k gathers it (in batches of 256, in order), so the copies are
+// reproducible. Averaging a model's predictions over the images and their copies (evaluation.hpp's
+// predict_averaged) is what `nnlab evaluate --tta` and ensembles' evaluation do; off by default.
+std::vector<Tensor> augmented_copies(const Dataset& data, const ImageAugmenter& augmenter, int copies, uint64_t seed,
+                                     Shape image_shape = {});
+
 // splitmix64's finaliser: a good 64-bit mixing function (Steele et al. 2014).
 uint64_t splitmix64(uint64_t x);
 // The seed of the sample at `position` in the `call`-th gather() of a run seeded with `seed`.

@@ -143,6 +143,36 @@ class EarlyStopping : public Callback {
   std::vector<float> best_params_, best_state_;
 };
 
+// Stochastic weight averaging (Izmailov et al. 2018; PyTorch's torch.optim.swa_utils): the mean of
+// the weights at the end of every epoch from start_epoch on (counted from 0; -1, the default, is
+// three quarters of the way: epochs * 3 / 4) becomes the model when training ends. The
+// non-trainable state (batch normalisation's moving statistics) is averaged the same way, where
+// PyTorch recomputes it with a pass over the data (update_bn). It runs after the other callbacks'
+// on_train_end, so its average is the final model even with restore_best_weights or use_ema.
+struct SwaOptions {
+  int start_epoch = -1;  // >= -1
+  int verbose = 0;
+  void validate() const;
+};
+class StochasticWeightAveraging : public Callback {
+ public:
+  explicit StochasticWeightAveraging(const SwaOptions& options = {});
+  void on_train_begin(TrainState& s) override;
+  void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
+  void on_train_end(TrainState& s) override;
+  // The count and the running means survive a resume.
+  std::string state() const override;
+  void restore(const std::string& state) override;
+  std::vector<std::pair<std::string, std::vector<float>*>> buffers() override;
+  int averaged() const { return count_; }  // epochs in the average so far
+  int first_epoch(int epochs) const { return o_.start_epoch >= 0 ? o_.start_epoch : epochs * 3 / 4; }
+
+ private:
+  SwaOptions o_;
+  int count_ = 0;
+  std::vector<float> mean_params_, mean_state_;
+};
+
 // Keras's CSVLogger: one row per epoch, flushed, with the columns "epoch" (from 0) and the first
 // epoch's log keys in sorted order. append: add to an existing file, writing the header only if
 // the file is empty (and when fit resumes from a checkpoint). Values are written as the shortest decimal that reads back the same; a key an

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <numeric>
 
 #include "nnlab/data/augment.hpp"
 #include "nnlab/error.hpp"
@@ -85,6 +86,30 @@ void AugmentedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tenso
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+std::vector<Tensor> augmented_copies(const Dataset& data, const ImageAugmenter& augmenter, int copies, uint64_t seed,
+                                     Shape image_shape) {
+  check(copies >= 0, "test-time augmentation: copies must be 0 or more, got " + std::to_string(copies));
+  std::vector<Tensor> out;
+  const int64_t n = data.size(), per = shape_size(data.sample_shape()), batch = 256;
+  std::vector<int64_t> indices;
+  Tensor x, y;
+  for (int k = 0; k < copies; ++k) {
+    const AugmentedDataset augmented(data, augmenter, seed + static_cast<uint64_t>(k), image_shape);
+    Shape shape = data.sample_shape();
+    shape.insert(shape.begin(), n);
+    Tensor copy(shape);  // (n, sample shape)
+    for (int64_t begin = 0; begin < n; begin += batch) {
+      const int64_t end = std::min(n, begin + batch);
+      indices.resize(static_cast<size_t>(end - begin));
+      std::iota(indices.begin(), indices.end(), begin);
+      augmented.gather(indices, x, y);
+      std::copy(x.data(), x.data() + x.size(), copy.data() + begin * per);
+    }
+    out.push_back(std::move(copy));
+  }
+  return out;
 }
 
 }  // namespace nnlab

@@ -67,12 +67,8 @@ void EarlyStopping::on_train_end(TrainState& s) {
   if (stopped_epoch_ > 0 && o_.verbose > 0) std::printf("Epoch %d: early stopping\n", stopped_epoch_ + 1);
   if (o_.restore_best_weights && have_best_weights_) {
     if (o_.verbose > 0) std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch_ + 1);
-    auto p = s.model->params();
-    auto st = s.model->state();
-    check(p.size() == best_params_.size() && st.size() == best_state_.size(),
-          "EarlyStopping: the model's parameter count changed during training; cannot restore the best weights");
-    std::copy(best_params_.begin(), best_params_.end(), p.begin());
-    std::copy(best_state_.begin(), best_state_.end(), st.begin());
+    callbacks::put_weights(*s.model, best_params_, best_state_,
+                           "EarlyStopping: the model's parameter count changed during training; cannot restore the best weights");
   }
 }
 

@@ -2,13 +2,16 @@
 // EarlyStopping and ModelCheckpoint: which way a quantity improves, the improvement test, reading
 // the quantity from the logs with a one-time warning, and the options checks.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nnlab/error.hpp"
+#include "nnlab/model.hpp"
 #include "nnlab/training/callback.hpp"
 
 namespace nnlab::callbacks {
@@ -18,6 +21,18 @@ inline std::string show(double value) { return nlohmann::json(value).dump(); }
 // Throws "ReduceLROnPlateau: factor must be < 1; received factor=1.5".
 inline void require(bool ok, const std::string& who, const std::string& key, double value, const std::string& rule) {
   if (!ok) throw Error(who + ": " + key + " must be " + rule + "; received " + key + "=" + show(value));
+}
+
+// Writes kept weights back into the model: its trainable parameters and non-trainable state, as
+// EarlyStopping keeps its best and StochasticWeightAveraging its mean. `problem` is the error when
+// the model's sizes no longer match them.
+inline void put_weights(Model& model, const std::vector<float>& params, const std::vector<float>& state,
+                        const std::string& problem) {
+  auto p = model.params();
+  auto st = model.state();
+  check(p.size() == params.size() && st.size() == state.size(), problem);
+  std::copy(params.begin(), params.end(), p.begin());
+  std::copy(state.begin(), state.end(), st.begin());
 }
 
 inline bool ends_with(const std::string& s, const std::string& tail) {
