@@ -1,5 +1,7 @@
 #include "nnlab/experiment.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <sstream>
 #include <toml++/toml.h>
@@ -112,7 +114,6 @@ void apply_override(nlohmann::json& config, const std::string& assignment) {
   } catch (const nlohmann::json::parse_error&) {
     value = text;
   }
-  nlohmann::json* node = &config;
   std::stringstream ss(path);
   std::string key;
   std::vector<std::string> keys;
@@ -120,12 +121,65 @@ void apply_override(nlohmann::json& config, const std::string& assignment) {
     check(!key.empty(), "override '" + assignment + "' has an empty key");
     keys.push_back(key);
   }
+  // A table's key (created when missing), or a list's entry by its index from 0: model.layers.0.units.
+  auto child = [&](nlohmann::json& node, const std::string& k, const std::string& parent) -> nlohmann::json& {
+    if (!node.is_array()) return node[k];
+    const bool digits = std::all_of(k.begin(), k.end(), [](char c) { return c >= '0' && c <= '9'; });
+    check(digits && k.size() < 10 && std::stoul(k) < node.size(),
+          "override '" + assignment + "': '" + parent + "' is a list of " + std::to_string(node.size()) +
+              " entries, indexed from 0; '" + k + "' is none of them");
+    return node[std::stoul(k)];
+  };
+  nlohmann::json* node = &config;
   for (size_t i = 0; i + 1 < keys.size(); ++i) {
-    if (!node->contains(keys[i])) (*node)[keys[i]] = nlohmann::json::object();
-    node = &(*node)[keys[i]];
-    check(node->is_object(), "override '" + assignment + "': '" + keys[i] + "' is not a table");
+    if (node->is_object() && !node->contains(keys[i])) (*node)[keys[i]] = nlohmann::json::object();
+    node = &child(*node, keys[i], i == 0 ? "" : keys[i - 1]);
+    check(node->is_object() || node->is_array(), "override '" + assignment + "': '" + keys[i] + "' is not a table");
   }
-  (*node)[keys.back()] = value;
+  child(*node, keys.back(), keys.size() > 1 ? keys[keys.size() - 2] : "") = value;
+}
+
+namespace {
+
+// JSON as TOML values; TOML has no null, so a table leaves out its null keys (nnlab reads them as absent).
+toml::table toml_table(const nlohmann::json& object, const std::string& where);
+toml::array toml_array(const nlohmann::json& list, const std::string& where);
+
+template <class Insert>
+void put_toml(const nlohmann::json& v, const std::string& where, Insert insert) {
+  if (v.is_object()) insert(toml_table(v, where));
+  else if (v.is_array()) insert(toml_array(v, where));
+  else if (v.is_string()) insert(v.get<std::string>());
+  else if (v.is_boolean()) insert(v.get<bool>());
+  else if (v.is_number_unsigned()) {
+    check(v.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX), where + ": " + v.dump() + " is beyond TOML's 64-bit integers");
+    insert(static_cast<int64_t>(v.get<uint64_t>()));
+  } else if (v.is_number_integer()) insert(v.get<int64_t>());
+  else if (v.is_number_float()) insert(v.get<double>());
+  else throw Error(where + ": TOML has no null; a list cannot hold one");
+}
+
+toml::table toml_table(const nlohmann::json& object, const std::string& where) {
+  toml::table t;
+  for (const auto& [k, v] : object.items())
+    if (!v.is_null()) put_toml(v, where + "." + k, [&](auto&& x) { t.insert(k, std::forward<decltype(x)>(x)); });
+  return t;
+}
+
+toml::array toml_array(const nlohmann::json& list, const std::string& where) {
+  toml::array a;
+  for (size_t i = 0; i < list.size(); ++i)
+    put_toml(list[i], where + "[" + std::to_string(i) + "]", [&](auto&& x) { a.push_back(std::forward<decltype(x)>(x)); });
+  return a;
+}
+
+}  // namespace
+
+std::string config_toml(const nlohmann::json& config) {
+  check(config.is_object(), "a config written as TOML must be a table, got " + config.dump().substr(0, 80));
+  std::ostringstream os;
+  os << toml_table(config, "config") << "\n";
+  return os.str();
 }
 
 static std::vector<fs::path> experiment_dirs() {

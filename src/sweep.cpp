@@ -333,7 +333,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
   return rows;
 }
 
-static std::string metric_value(const std::string& metric, double v) {
+std::string metric_cell(const std::string& metric, double v) {
   char buf[32];
   if (metric.find("accuracy") != std::string::npos) std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * v);
   else std::snprintf(buf, sizeof buf, "%.4f", v);
@@ -350,8 +350,8 @@ std::string sweep_table_markdown(const std::vector<SweepRow>& rows, const std::s
   for (const auto& r : rows) {
     char t[32];
     std::snprintf(t, sizeof t, "%.1fs", r.train_seconds);
-    os << "| " << r.variant << " | " << r.params << " | " << metric_value(metric, r.best) << " | " << r.best_epoch << " | "
-       << metric_value(metric, r.final) << " | " << t << " | " << r.verdict << " |\n";
+    os << "| " << r.variant << " | " << r.params << " | " << metric_cell(metric, r.best) << " | " << r.best_epoch << " | "
+       << metric_cell(metric, r.final) << " | " << t << " | " << r.verdict << " |\n";
   }
   return os.str();
 }

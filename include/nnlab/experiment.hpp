@@ -22,8 +22,12 @@ namespace nnlab {
 // errors name the file, line and column.
 nlohmann::json parse_config_file(const std::string& path);
 // Applies "a.b.c=value": value is read as JSON when it parses (numbers, true/false, arrays), else as
-// a string. Throws naming the override when it has no '='.
+// a string. A number names an entry of a list (model.layers.0.units=64). Throws naming the override
+// when it has no '=', or a list has no such entry.
 void apply_override(nlohmann::json& config, const std::string& assignment);
+// A config as the text of a TOML file that parse_config_file reads back as the same JSON (keys whose
+// value is null, which TOML cannot hold, are left out: nnlab reads them as absent).
+std::string config_toml(const nlohmann::json& config);
 // A path to an existing file, or the name of a built-in experiment ("xor", "fashion-mnist", ...).
 std::string resolve_experiment(const std::string& name_or_path);
 std::vector<std::string> builtin_experiments();

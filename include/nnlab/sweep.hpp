@@ -62,6 +62,8 @@ struct SweepRow {
 };
 
 std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_dir, int verbose);
+// A value of a metric as a table shows it: accuracies as percentages ("91.25%"), the rest to 4 decimals.
+std::string metric_cell(const std::string& metric, double v);
 std::string sweep_table_markdown(const std::vector<SweepRow>& rows, const std::string& metric);
 std::string sweep_table_csv(const std::vector<SweepRow>& rows, const std::string& metric);
 

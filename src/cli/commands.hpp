@@ -64,6 +64,7 @@ void add_lessons(CLI::App& app);         // xor, linearity
 void add_gradcheck(CLI::App& app);       // gradcheck
 void add_experiments(CLI::App& app);     // experiments (list)
 void add_sweep(CLI::App& app);
+void add_tune(CLI::App& app);            // tune (hyperparameter search, successive halving)
 void add_ensemble(CLI::App& app);
 // `nnlab evaluate` on an ensemble folder or ensemble.json (src/cli/cmd_ensemble.cpp).
 // Test-time augmentation for `evaluate --tta N`: N augmented copies of `data` made with the

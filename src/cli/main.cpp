@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   nnlab::cli::add_gradcheck(app);
   nnlab::cli::add_experiments(app);
   nnlab::cli::add_sweep(app);
+  nnlab::cli::add_tune(app);
   nnlab::cli::add_ensemble(app);
   nnlab::cli::add_data(app);
   nnlab::cli::add_plot(app);

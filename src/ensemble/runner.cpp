@@ -2,7 +2,6 @@
 // after another) and keeps their models, and run_ensemble, which trains, combines, saves, evaluates
 // the models in memory and reports.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -10,7 +9,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 #include "internal.hpp"
 #include "nnlab/config_reader.hpp"
@@ -20,6 +18,7 @@
 #include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
+#include "nnlab/kernels/side_by_side.hpp"
 
 namespace fs = std::filesystem;
 
@@ -126,12 +125,7 @@ std::vector<EnsembleMemberSpec> ensemble_members(const EnsembleSpec& spec, int64
   return out;
 }
 
-int default_parallelism(int members) {
-  // Measured on a busy 2-core machine (Fashion-MNIST, 784-1024-512-256-10): two members side by side
-  // with one OpenMP thread each trained as fast as one after another with one thread, and 7x faster
-  // than one after another with two threads each, where OpenMP's threads wait on each other.
-  return std::max(1, std::min(members, kernels::num_threads()));
-}
+int default_parallelism(int members) { return kernels::default_parallelism(members); }
 
 namespace {
 
@@ -146,35 +140,11 @@ class MemberRunner {
   // One after another, or `parallel` threads side by side; rethrows the first member's failure.
   // Returns the members' models in member order.
   std::vector<std::shared_ptr<Model>> run(int parallel) {
-    if (parallel <= 1) {
-      for (size_t i = 0; i < members_.size(); ++i) train(i, false);
-      return std::move(models_);
-    }
-    std::vector<std::thread> pool;
-    for (int t = 0; t < parallel; ++t) pool.emplace_back([this] { work(); });
-    for (auto& t : pool) t.join();
-    if (failure_) std::rethrow_exception(failure_);
+    kernels::run_side_by_side(members_.size(), parallel, threads_each_, [this](size_t i, bool side_by_side) { train(i, side_by_side); });
     return std::move(models_);
   }
 
  private:
-  // One thread of the pool: takes the next member until none is left or one has failed.
-  void work() {
-    for (size_t i; (i = next_++) < members_.size();) {
-      {
-        std::lock_guard<std::mutex> lock(print_);
-        if (failure_) return;  // one member failed: start no more
-      }
-      try {
-        train(i, true);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(print_);
-        if (!failure_) failure_ = std::current_exception();
-        return;
-      }
-    }
-  }
-
   // Trains member i, or reuses its run folder when finished with this member's configuration; puts
   // its model in models_[i] (each thread writes only its own members' slots).
   void train(size_t i, bool side_by_side) {
@@ -194,10 +164,7 @@ class MemberRunner {
     }
     if (verbose_ > 0 && !side_by_side) std::printf("[%zu/%zu] %s (%s)\n", i + 1, k, m.name.c_str(), m.detail.c_str());
     Experiment e = Experiment::from_json(m.config, m.source);
-    if (side_by_side) {
-      kernels::set_num_threads(threads_each_);  // this thread's OpenMP pool, used by oneDNN and nnlab's loops
-      if (e.threads > 0) e.threads = threads_each_;
-    }
+    if (side_by_side && e.threads > 0) e.threads = threads_each_;  // run_side_by_side set this thread's pool
     RunOptions ro;
     ro.out_dir = run.string();
     ro.verbose = verbose_ > 1 && !side_by_side ? 1 : 0;
@@ -214,9 +181,7 @@ class MemberRunner {
   const std::vector<EnsembleMemberSpec>& members_;
   const fs::path dir_;
   const int threads_each_, verbose_;
-  std::mutex print_;  // one member's lines at a time; also guards failure_
-  std::atomic<size_t> next_{0};
-  std::exception_ptr failure_;
+  std::mutex print_;  // one member's lines at a time
   std::vector<std::shared_ptr<Model>> models_;  // one slot per member, sized up front
 };
 

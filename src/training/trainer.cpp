@@ -198,7 +198,7 @@ Logs Trainer::train_epoch(int epoch, TrainState& st, BatchPrefetcher& prefetch, 
     st.lr = rate_.next(epoch, st.iteration, epoch_step);
     const double l = train_step(*xb, *yb, with_accuracy ? &correct : nullptr, st.lr);
     if (!std::isfinite(l)) {
-      throw Error("training diverged: the loss became " + std::to_string(l) + " at epoch " +
+      throw TrainingDiverged("training diverged: the loss became " + std::to_string(l) + " at epoch " +
                   std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + " (learning rate " +
                   number_str(st.lr) + "); lower the learning rate or check the data for NaN values");
     }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nnlab/data/dataset.hpp"
+#include "nnlab/error.hpp"
 #include "nnlab/losses/loss.hpp"
 #include "nnlab/model.hpp"
 #include "nnlab/optimizers/optimizer.hpp"
@@ -19,6 +20,13 @@
 namespace nnlab {
 
 class BatchPrefetcher;  // training/prefetcher.hpp, private to the library
+
+// fit's error when the loss becomes infinite or NaN: a property of the settings (a learning rate too
+// high), which a hyperparameter search records as a failed trial rather than stopping.
+class TrainingDiverged : public Error {
+ public:
+  using Error::Error;
+};
 
 struct FitOptions {
   int epochs = 1;
