@@ -255,7 +255,7 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   if (top.has("optimizer")) e.train.optimizer_options = top.raw("optimizer");
   if (top.has("loss")) e.train.loss_options = top.raw("loss");
   for (auto [key, field] : {std::pair{"early_stopping", &e.early_stopping}, std::pair{"reduce_lr_on_plateau", &e.reduce_lr_on_plateau},
-                            std::pair{"swa", &e.swa},
+                            std::pair{"swa", &e.swa}, std::pair{"swap_ema_weights", &e.swap_ema_weights},
                             std::pair{"schedule", &e.schedule}, std::pair{"augment", &e.augment}})
     if (top.has(key)) *field = top.raw(key);
   top.finish();
@@ -284,6 +284,17 @@ std::unique_ptr<Callback> construct_at(const ConfigReader& c, const Options& o) 
 
 std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
   std::vector<std::unique_ptr<Callback>> out;
+  if (!e.swap_ema_weights.is_null()) {  // first, as Keras advises: the others see the average's val_ metrics
+    ConfigReader c(e.swap_ema_weights, e.source + " [swap_ema_weights]");
+    const bool on_epoch = c.get<bool>("swap_on_epoch", false);
+    c.finish();
+    check(!on_epoch, c.where() + ": swap_on_epoch = true is not supported (the average is swapped in for "
+                     "validation only; use_ema already makes it the saved model)");
+    const auto& opt = e.train.optimizer_options;
+    check(opt.is_object() && opt.contains("use_ema") && opt["use_ema"] == true,
+          c.where() + ": needs the optimizer's moving average: set use_ema = true in [optimizer]");
+    out.push_back(std::make_unique<SwapEMAWeights>());
+  }
   if (!e.schedule.is_null()) {
     out.push_back(std::make_unique<ScheduleCallback>(
         std::shared_ptr<Schedule>(make_schedule(e.schedule, e.source + " [schedule]"))));

@@ -66,7 +66,8 @@ nlohmann::json experiment_settings(const Experiment& e) {
                                   (e.train.shuffle ? ", shuffled every epoch" : ", not shuffled") +
                                   (e.train.validation_split > 0 ? ", validation split " + number_str(e.train.validation_split) : "")});
   for (const auto& [k, v] : {std::pair{"schedule", &e.schedule}, std::pair{"early stopping", &e.early_stopping},
-                             std::pair{"reduce lr on plateau", &e.reduce_lr_on_plateau}, std::pair{"weight averaging (swa)", &e.swa}, std::pair{"augmentation", &e.augment}})
+                             std::pair{"reduce lr on plateau", &e.reduce_lr_on_plateau}, std::pair{"weight averaging (swa)", &e.swa},
+                             std::pair{"validation of the ema weights", &e.swap_ema_weights}, std::pair{"augmentation", &e.augment}})
     if (!v->is_null()) rows.push_back({k, *v});
   rows.push_back({"seed", std::to_string(e.seed)});
   return rows;

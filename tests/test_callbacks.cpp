@@ -650,3 +650,61 @@ TEST(StochasticWeightAveraging, BadStartEpochIsNamed) {
   EXPECT_TRUE(contains(key, "x.toml [swa]")) << key;
   EXPECT_TRUE(contains(key, "unknown key 'start'")) << key;
 }
+
+// --- SwapEMAWeights ---------------------------------------------------------------------------------
+
+namespace {
+// The course MLP on XOR with SGD (0.5, use_ema, momentum 0.8), XOR itself as validation data. Returns
+// the history; `final_loss` is the loss of the model fit leaves (the average, with use_ema).
+History fit_xor_ema(Model& m, const std::vector<Callback*>& callbacks, double& final_loss) {
+  InMemoryDataset d = truth_table("xor");
+  Trainer t(m, make_loss("binary_crossentropy"),
+            make_optimizer("sgd", {{"learning_rate", 0.5}, {"use_ema", true}, {"ema_momentum", 0.8}}));
+  FitOptions fit;
+  fit.epochs = 6;
+  fit.batch_size = 2;
+  fit.verbose = 0;
+  History h = t.fit(d, fit, &d, callbacks);
+  final_loss = t.evaluate(d, 4).at("loss");
+  return h;
+}
+}  // namespace
+
+TEST(SwapEMAWeights, ValidationMeasuresTheAverageAndTrainingIsUnchanged) {
+  Model plain = truth_table_model("mlp", 1), swapped = truth_table_model("mlp", 1);
+  WeightRecorder plain_weights, swapped_weights;
+  SwapEMAWeights swap;
+  double plain_final = 0, swapped_final = 0;
+  const History a = fit_xor_ema(plain, {&plain_weights}, plain_final);
+  const History b = fit_xor_ema(swapped, {&swap, &swapped_weights}, swapped_final);
+  // The same steps: the callbacks after the swap see the raw weights at every epoch end.
+  EXPECT_EQ(plain_weights.at_epoch_end, swapped_weights.at_epoch_end);
+  EXPECT_EQ(plain_final, swapped_final);
+  // The last epoch's val_loss is the loss of the averaged model fit ends with, only with the swap.
+  EXPECT_NEAR(b.logs.back().at("val_loss"), swapped_final, 1e-6);
+  EXPECT_GT(std::fabs(a.logs.back().at("val_loss") - plain_final), 1e-4);
+  EXPECT_EQ(a.logs.back().at("loss"), b.logs.back().at("loss"));
+}
+
+TEST(SwapEMAWeights, WithoutUseEmaItIsRefusedNamingTheTable) {
+  auto load = [](json optimizer) {
+    Experiment::from_json({{"data", {{"dataset", "xor"}}},
+                           {"model", {{"layers", json::array({{{"type", "dense"}, {"units", 1}}})}}},
+                           {"optimizer", optimizer},
+                           {"swap_ema_weights", json::object()}},
+                          "x.toml");
+  };
+  const std::string msg = error_of([&] { load({{"learning_rate", 0.1}}); });
+  EXPECT_TRUE(contains(msg, "x.toml [swap_ema_weights]")) << msg;
+  EXPECT_TRUE(contains(msg, "use_ema")) << msg;
+  EXPECT_NO_THROW(load({{"use_ema", true}}));  // accepted with the average
+  Model m = truth_table_model("mlp", 1);
+  SwapEMAWeights swap;
+  InMemoryDataset d = truth_table("xor");
+  Trainer t(m, make_loss("binary_crossentropy"), make_optimizer("sgd", {{"learning_rate", 0.5}}));
+  FitOptions fit;
+  fit.epochs = 1;
+  fit.verbose = 0;
+  const std::string run = error_of([&] { t.fit(d, fit, &d, {&swap}); });
+  EXPECT_TRUE(contains(run, "use_ema = true")) << run;
+}

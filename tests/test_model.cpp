@@ -38,6 +38,15 @@ TEST(Model, SummaryListsLayersShapesAndTotals) {
   EXPECT_NE(s.find("Total params: 1,466,136"), std::string::npos) << s;
 }
 
+TEST(Model, SummaryShowsRatesAsWritten) {
+  Model m;
+  m.add<Dense>(8, "relu");
+  m.add<Dropout>(0.3f);
+  m.build({4});
+  const std::string s = m.summary();
+  EXPECT_NE(s.find("(dropout(0.3))"), std::string::npos) << s;  // not the float's 0.30000001192092896
+}
+
 TEST(Model, GlorotUniformWeightsAndZeroBiases) {
   Model m;
   m.add<Dense>(300, "relu");

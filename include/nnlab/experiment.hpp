@@ -67,8 +67,10 @@ struct Experiment {
   TrainSpec train;
   // Optional tables, null when absent: [early_stopping] and [reduce_lr_on_plateau] with Keras's
   // option names, [schedule] (a learning-rate schedule: type = "step" | "cosine" | ... or
-  // formula = "..."), [augment] (ImageDataGenerator-style options for the training images).
-  nlohmann::json early_stopping, reduce_lr_on_plateau, swa, schedule, augment;
+  // formula = "..."), [augment] (ImageDataGenerator-style options for the training images), [swa]
+  // (stochastic weight averaging) and [swap_ema_weights] (validate the use_ema average; Keras's
+  // SwapEMAWeights, an empty table).
+  nlohmann::json early_stopping, reduce_lr_on_plateau, swa, swap_ema_weights, schedule, augment;
   nlohmann::json config;  // the whole resolved config, as saved in the run folder
 
   // Validates everything (unknown keys, bad values) up front, naming the source file and key.

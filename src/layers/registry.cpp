@@ -1,5 +1,6 @@
 // The one place that maps a layer's config "type" to its from_config (each layer reads its own options
 // beside its config()): adding a layer adds one line.
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -49,13 +50,24 @@ std::unique_ptr<Layer> make_layer(const nlohmann::json& config) {
   return layer;
 }
 
+namespace {
+// A float setting as the user wrote it: 0.3, not the float's exact double 0.30000001192092896.
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+}  // namespace
+
 std::string Layer::describe() const {
   nlohmann::json c = config();
   std::string out = type();
   std::string args;
   for (const char* k : {"units", "pieces", "activation", "rate"}) {
     if (c.contains(k) && !(std::string(k) == "activation" && c[k] == "linear"))
-      args += (args.empty() ? "" : ", ") + (c[k].is_string() ? c[k].get<std::string>() : c[k].dump());
+      args += (args.empty() ? "" : ", ") + (c[k].is_string()           ? c[k].get<std::string>()
+                                             : c[k].is_number_float() ? short_number(c[k].get<double>())
+                                                                      : c[k].dump());
   }
   return args.empty() ? out : out + "(" + args + ")";
 }

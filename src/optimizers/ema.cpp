@@ -26,6 +26,12 @@ void Optimizer::finalize_average(std::span<float> params) const {
   if (ema_.use_ema && average_.size() == params.size()) std::copy(average_.begin(), average_.end(), params.begin());
 }
 
+bool Optimizer::swap_average(std::span<float> params) {
+  if (!ema_.use_ema || average_.size() != params.size()) return false;
+  std::swap_ranges(average_.begin(), average_.end(), params.begin());
+  return true;
+}
+
 std::vector<std::pair<std::string, std::vector<float>*>> Optimizer::checkpoint_state() {
   auto out = state();
   if (ema_.use_ema) out.emplace_back("ema", &average_);

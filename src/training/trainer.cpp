@@ -113,6 +113,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   TrainState st;
   st.model = &model_;
+  st.optimizer = optimizer_.get();
   st.rate = &rate_;
   st.history = &history;
   // A schedule lives for one fit: ScheduleCallback installs it at train begin.
@@ -167,7 +168,9 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     }
     Logs logs = train_epoch(epoch, st, prefetch, batch_indices, all, options.checkpoint_path);
     if (validation) {
+      for (auto* c : all) c->on_test_begin(st);
       for (const auto& [k, v] : evaluate(*validation, std::max<int64_t>(st.batch_size, 256))) logs["val_" + k] = v;
+      for (auto* c : all) c->on_test_end(st);
     }
     logs["lr"] = st.lr;
     for (auto* c : all) c->on_epoch_end(epoch, logs, st);

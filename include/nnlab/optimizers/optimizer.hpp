@@ -45,6 +45,9 @@ class Optimizer {
   const EmaOptions& ema() const { return ema_; }
   void update_average(std::span<float> params);
   void finalize_average(std::span<float> params) const;
+  // Exchanges the weights and their average in place (Keras's SwapEMAWeights); false, and nothing
+  // done, before the first step or without use_ema. Twice in a row is no change.
+  bool swap_average(std::span<float> params);
   // state() and, with use_ema, the average ("ema"): what a checkpoint saves and restores.
   std::vector<std::pair<std::string, std::vector<float>*>> checkpoint_state();
 

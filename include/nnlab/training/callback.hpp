@@ -13,11 +13,13 @@ namespace nnlab {
 class History;
 class LearningRate;
 class Model;
+class Optimizer;
 
 using Logs = std::map<std::string, double>;
 
 struct TrainState {
   Model* model = nullptr;
+  Optimizer* optimizer = nullptr;  // the trainer's optimizer (its moving average of the weights)
   LearningRate* rate = nullptr;  // the trainer's rate policy, which schedule callbacks change
   // The fit's history of finished epochs (with a checkpoint's epochs when resuming); the epoch
   // ending is added after the other callbacks' on_epoch_end.
@@ -44,6 +46,9 @@ class Callback {
   virtual void on_batch_end(int64_t /*batch*/, const Logs& /*logs*/, TrainState&) {}
   // Callbacks may add entries to logs; later callbacks see them.
   virtual void on_epoch_end(int /*epoch*/, Logs& /*logs*/, TrainState&) {}
+  // Around each epoch's evaluation of the validation data (Keras's on_test_begin / on_test_end).
+  virtual void on_test_begin(TrainState&) {}
+  virtual void on_test_end(TrainState&) {}
   virtual void on_train_end(TrainState&) {}
 
   // A callback with state that matters across epochs (counters, the best value so far) returns it

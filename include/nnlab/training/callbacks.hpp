@@ -173,6 +173,21 @@ class StochasticWeightAveraging : public Callback {
   std::vector<float> mean_params_, mean_state_;
 };
 
+// Keras's SwapEMAWeights (swap_on_epoch = false): the optimizer's moving average of the weights
+// (use_ema) is swapped into the model for each epoch's validation and swapped back after, so
+// val_ metrics, and through them EarlyStopping, ReduceLROnPlateau and the best epoch, measure the
+// averaged model that fit ends with. Training itself is unchanged. Without use_ema it refuses to
+// start (on_train_begin); before the first step there is no average and nothing is swapped.
+class SwapEMAWeights : public Callback {
+ public:
+  void on_train_begin(TrainState& s) override;
+  void on_test_begin(TrainState& s) override;
+  void on_test_end(TrainState& s) override;
+
+ private:
+  bool swapped_ = false;
+};
+
 // Keras's CSVLogger: one row per epoch, flushed, with the columns "epoch" (from 0) and the first
 // epoch's log keys in sorted order. append: add to an existing file, writing the header only if
 // the file is empty (and when fit resumes from a checkpoint). Values are written as the shortest decimal that reads back the same; a key an
