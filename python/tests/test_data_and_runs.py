@@ -55,3 +55,21 @@ def test_train_refuses_a_bad_setting(tmp_path):
 
 def test_experiments_lists_the_built_in_ones():
     assert {"xor", "fashion-mnist"} <= set(nnlab.experiments())
+
+
+def test_ctrl_c_leaves_a_run_that_resumes(tmp_path):
+    import os
+    import signal
+    import threading
+
+    out = str(tmp_path / "xor-interrupted")
+    timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        nnlab.train("xor", epochs=800, out=out, verbose=0)
+    timer.join()
+    assert os.path.exists(os.path.join(out, "checkpoint.safetensors"))
+    assert not os.path.exists(os.path.join(out, "result.json"))  # not finished
+    run = nnlab.train("xor", epochs=800, out=out, verbose=0, resume=True)
+    assert len(run.history["loss"]) == 800  # the checkpoint's epochs and the rest
+    assert os.path.exists(os.path.join(out, "result.json"))
