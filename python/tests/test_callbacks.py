@@ -111,15 +111,16 @@ def test_the_gil_is_released_while_training():
     t1 = time.perf_counter()
     done.set()
     t.join()
-    assert t1 - t0 > 0.5, "fit too short to tell"
+    assert t1 - t0 > 0.2, "fit too short to tell"
     # With the GIL held through fit, the counter could not run between its start and its end at all.
-    inside = [s for s in stamps if t0 + 0.1 < s < t1 - 0.1]
+    margin = 0.1 * (t1 - t0)
+    inside = [s for s in stamps if t0 + margin < s < t1 - margin]
     assert len(inside) > 20, f"{len(inside)} counter stamps in {t1 - t0:.2f} s of fit"
 
 
 def test_ctrl_c_stops_fit_with_keyboard_interrupt():
     model = small_classifier()
-    fit = _long_fit(model, epochs=5000)
+    fit = _long_fit(model, epochs=200)  # far longer than the test waits
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     t0 = time.perf_counter()
     timer.start()
