@@ -6,7 +6,7 @@
 # only its one source file compiles beyond the library. NNLAB_PYTHON=0 leaves Python out (offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python_args=()
+python_args=(-DNNLAB_PYTHON=OFF)
 if [ "${NNLAB_PYTHON:-1}" != 0 ]; then
   bash scripts/deps.sh
   venv=build/python-venv
