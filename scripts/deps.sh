@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(g++ cmake make libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libmuparser-dev
           zlib1g-dev libgtest-dev libbenchmark-dev dataset-fashion-mnist
-          chromium)  # chromium: tests/test_report.cpp checks report.html in a headless browser
+          chromium   # chromium: tests/test_report.cpp checks report.html in a headless browser
+          python3-venv python3-dev)  # the Python package's tests (scripts/test.sh) and pip install .
 packages+=("$@")  # more for one script (scripts/fuzz.sh: clang and libFuzzer)
 missing=()
 for p in "${packages[@]}"; do
