@@ -66,6 +66,16 @@ step "copying a clean export of $(git -C "$repo" rev-parse --short HEAD) (git ar
 mkdir -p "$root/root/nnlab"
 git -C "$repo" archive HEAD | tar -x -C "$root/root/nnlab"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The network's trust, as resolv.conf is its names: behind a TLS-inspecting proxy (this project's CI
+# machines) the proxy's certificate authorities, which a fresh root lacks, and pip.conf, which points
+# pip at the bundle holding them. Without them the Python step of the test command cannot reach PyPI.
+# Carried only where this machine has them; a machine on the open internet needs neither.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates" "$root/etc/ssl/certs"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+fi
+if [ -f /etc/pip.conf ]; then cp /etc/pip.conf "$root/etc/pip.conf"; fi
 mount -t proc proc "$root/proc"
 mount --rbind /dev "$root/dev"
 mount --rbind /sys "$root/sys"
