@@ -161,8 +161,10 @@ void put_toml(const nlohmann::json& v, const std::string& where, Insert insert) 
 
 toml::table toml_table(const nlohmann::json& object, const std::string& where) {
   toml::table t;
-  for (const auto& [k, v] : object.items())
-    if (!v.is_null()) put_toml(v, where + "." + k, [&](auto&& x) { t.insert(k, std::forward<decltype(x)>(x)); });
+  for (auto it = object.begin(); it != object.end(); ++it) {  // named, not bound: clang 14 cannot capture a binding
+    const std::string& k = it.key();
+    if (!it->is_null()) put_toml(*it, where + "." + k, [&](auto&& x) { t.insert(k, std::forward<decltype(x)>(x)); });
+  }
   return t;
 }
 
