@@ -174,6 +174,16 @@ TEST(PlotTicks, NiceStepsOfOneTwoFive) {
   EXPECT_EQ(l.size(), 5u);
   for (size_t i = 0; i < l.size(); ++i) EXPECT_NEAR(l[i], std::pow(10.0, static_cast<int>(i) - 3), 1e-15);
 
+  // The widest span doubles allow (the quotient hi / lo overflows): a handful of powers of ten inside it.
+  const auto wide = plot::log_ticks(1e-300, 1e300);
+  ASSERT_FALSE(wide.empty());
+  EXPECT_LE(wide.size(), 100u);
+  for (const double t : wide) EXPECT_TRUE(t >= 1e-300 && t <= 1e300) << t;
+
+  const auto huge = plot::nice_ticks(-1.7e308, 1.7e308);  // hi - lo overflows to infinity
+  ASSERT_GE(huge.size(), 2u);
+  for (const double t : huge) EXPECT_TRUE(std::isfinite(t) && std::fabs(t) <= 1.7e308) << t;
+
   EXPECT_EQ(plot::format_tick(0.2, 0.2), "0.2");
   EXPECT_EQ(plot::format_tick(0.05, 0.05), "0.05");
   EXPECT_EQ(plot::format_tick(1000, 200), "1000");
@@ -287,6 +297,18 @@ TEST(PlotHistory, OneEpochNaNsAndNoValidation) {
   EXPECT_EQ(s2.find("nan"), std::string::npos);
   EXPECT_EQ(s2.find("inf"), std::string::npos);
   EXPECT_EQ(count(s2, "<g class=\"panel\">"), 1u) << "no lr panel without an lr column";
+
+  // Losses at the ends of double's range (a fuzzed history.csv found the log axis overflowing here):
+  // a well-formed chart with finite coordinates.
+  for (const auto& losses : {std::vector<double>{1e-300, 1e300}, std::vector<double>{-1.7e308, 1.7e308},
+                             std::vector<double>{4.9e-324, 1.7e308}}) {
+    const auto wide = nnlab::plot_history(crafted_history(losses, losses), (dir / "wide-").string());
+    ASSERT_EQ(wide.size(), 1u);
+    const std::string s3 = nnlab::read_file(wide[0]);
+    expect_svg_document(s3);
+    EXPECT_EQ(s3.find("nan"), std::string::npos) << losses[0];
+    EXPECT_EQ(s3.find("inf"), std::string::npos) << losses[0];
+  }
 
   EXPECT_THROW(nnlab::plot_history(nnlab::History{}, (dir / "x-").string()), nnlab::Error);
   fs::remove_all(dir);

@@ -56,6 +56,11 @@ std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
     out.push_back(lo);
     return out;
   }
+  if (!std::isfinite(hi - lo)) {  // -1e308..1e308: the span overflows; tick half the range, then double
+    out = nice_ticks(lo / 2, hi / 2, target, integer);
+    for (double& v : out) v *= 2;
+    return out;
+  }
   const double step = nice_step(hi - lo, target, integer);
   const double eps = step * 1e-9;
   const auto first = static_cast<int64_t>(std::ceil((lo - eps) / step));
@@ -73,7 +78,9 @@ std::vector<double> log_ticks(double lo, double hi) {
   std::vector<double> out;
   if (!(lo > 0) || !(hi > 0) || !std::isfinite(lo) || !std::isfinite(hi)) return out;
   if (lo > hi) std::swap(lo, hi);
-  const double decades = std::log10(hi / lo);
+  // The difference of logarithms, not log10(hi / lo): the quotient overflows to infinity for a span
+  // like 1e-300..1e300 (a history.csv can hold anything), and infinity cannot become a stride.
+  const double decades = std::log10(hi) - std::log10(lo);
   if (decades < 1.0) return nice_ticks(lo, hi, 4);  // within one decade: ordinary ticks read better
   const int e0 = static_cast<int>(std::floor(std::log10(lo))), e1 = static_cast<int>(std::ceil(std::log10(hi)));
   const bool with_2_5 = decades <= 2.5;

@@ -42,8 +42,9 @@ void finish_range(const Axis& axis, Range r, double& d0, double& d1) {
       l1 += 0.5;
     }
     const double p = (l1 - l0) * axis.pad;
-    d0 = std::pow(10.0, l0 - p);
-    d1 = std::pow(10.0, l1 + p);
+    // Padding a range near the ends of double's own range must not step off them.
+    d0 = std::max(std::pow(10.0, l0 - p), std::numeric_limits<double>::min());
+    d1 = std::min(std::pow(10.0, l1 + p), std::numeric_limits<double>::max());
     return;
   }
   double lo = r.lo, hi = r.hi;
@@ -56,8 +57,8 @@ void finish_range(const Axis& axis, Range r, double& d0, double& d1) {
     lo -= p;
     hi += p;
   }
-  d0 = lo;
-  d1 = hi;
+  d0 = std::max(lo, std::numeric_limits<double>::lowest());
+  d1 = std::min(hi, std::numeric_limits<double>::max());
 }
 
 std::vector<double> axis_ticks(const Axis& axis, double d0, double d1, int target, double& step) {
