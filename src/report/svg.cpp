@@ -131,7 +131,7 @@ double Scale::operator()(double v) const {
     const double l0 = std::log10(d0), l1 = std::log10(d1);
     t = l1 == l0 ? 0.5 : (std::log10(v) - l0) / (l1 - l0);
   } else {
-    t = d1 == d0 ? 0.5 : (v - d0) / (d1 - d0);
+    t = d1 == d0 ? 0.5 : (v / 2 - d0 / 2) / (d1 / 2 - d0 / 2);  // halves: d1 - d0 may overflow
   }
   return p0 + t * (p1 - p0);
 }
