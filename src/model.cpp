@@ -117,13 +117,16 @@ void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
 }
 
 // The checks on the per-batch paths build their messages only when they fail: a step allocates nothing.
+void Model::check_input_width(int64_t cols) const {
+  if (cols != shape_size(input_shape_))
+    throw Error("model: input has " + std::to_string(cols) + " features per sample, the model expects " +
+                shape_str(input_shape_));
+}
+
 const Tensor& Model::forward(const Tensor& x, Mode mode) {
   if (!built_) throw Error("model: build() the model before using it");
   if (x.rows() < 1) throw Error("model: empty batch");
-  if (x.cols() != shape_size(input_shape_)) {
-    throw Error("model: input has " + std::to_string(x.cols()) + " features per sample, the model expects " +
-                shape_str(input_shape_));
-  }
+  check_input_width(x.cols());
   input_ = &x;
   const Tensor* in = &x;
   for (size_t i = 0; i < layers_.size(); ++i) {
@@ -165,31 +168,36 @@ std::string Model::output_activation() const { return layers_.empty() ? "" : lay
 
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {
   if (batch_size < 1) throw Error("predict: batch_size must be at least 1, got " + std::to_string(batch_size));
-  const kernels::DenormalScope denormals;
   const int64_t n = x.rows();
   Shape out_shape = output_shape_;
   out_shape.insert(out_shape.begin(), n);
   Tensor out(out_shape);
   if (n == 0) return out;
-  const int64_t in_cols = x.cols(), out_cols = shape_size(output_shape_);
-  if (n <= batch_size) {  // one batch: run x itself, without copying it
-    const Tensor& y = forward(x, Mode::Infer);
-    std::memcpy(out.data(), y.data(), sizeof(float) * static_cast<size_t>(y.size()));
-    input_ = nullptr;
+  if (n > batch_size) {
+    check_input_width(x.cols());
+    predict(x.data(), n, out.data(), batch_size);
     return out;
   }
+  const kernels::DenormalScope denormals;  // one batch: run x itself, without copying it
+  const Tensor& y = forward(x, Mode::Infer);
+  std::memcpy(out.data(), y.data(), sizeof(float) * static_cast<size_t>(y.size()));
+  input_ = nullptr;
+  return out;
+}
+
+void Model::predict(const float* x, int64_t n, float* out, int64_t batch_size) {
+  if (batch_size < 1) throw Error("predict: batch_size must be at least 1, got " + std::to_string(batch_size));
+  const kernels::DenormalScope denormals;
+  const int64_t in_cols = shape_size(input_shape_), out_cols = shape_size(output_shape_);
   Tensor batch;
   for (int64_t b = 0; b < n; b += batch_size) {
     const int64_t e = std::min(n, b + batch_size);
-    Shape bs = x.shape();
-    bs[0] = e - b;
-    batch.resize(bs);
-    std::memcpy(batch.data(), x.data() + b * in_cols, sizeof(float) * static_cast<size_t>((e - b) * in_cols));
+    batch.resize_rows(e - b, input_shape_);
+    std::memcpy(batch.data(), x + b * in_cols, sizeof(float) * static_cast<size_t>((e - b) * in_cols));
     const Tensor& y = forward(batch, Mode::Infer);
-    std::memcpy(out.data() + b * out_cols, y.data(), sizeof(float) * static_cast<size_t>(y.size()));
+    std::memcpy(out + b * out_cols, y.data(), sizeof(float) * static_cast<size_t>(y.size()));
   }
-  input_ = nullptr;
-  return out;
+  input_ = nullptr;  // batch dies here
 }
 
 std::vector<NamedTensor> Model::named_tensors() {

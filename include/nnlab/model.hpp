@@ -59,6 +59,9 @@ class Model {
 
   // Inference in batches.
   Tensor predict(const Tensor& x, int64_t batch_size = 256);
+  // The same over n samples in memory the model does not own (a numpy array): x holds n rows of the
+  // input's size, out receives n rows of the output's size.
+  void predict(const float* x, int64_t n, float* out, int64_t batch_size = 256);
 
   std::span<float> params() { return params_; }
   std::span<float> grads() { return grads_; }
@@ -82,6 +85,7 @@ class Model {
   Rng& rng() { return rng_; }
 
  private:
+  void check_input_width(int64_t cols) const;  // throws, naming both, unless cols is the input's size
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> out_shapes_;
   std::vector<int64_t> layer_params_;

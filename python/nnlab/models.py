@@ -347,18 +347,9 @@ class Sequential:
             net.save(path)
             return
         os.makedirs(path, exist_ok=True)
-        net.save(os.path.join(path, "model.safetensors"))
-        with open(os.path.join(path, "config.json"), "w") as f:
-            json.dump(json.loads(net.config()), f, indent=2)
-            f.write("\n")
-        with open(os.path.join(path, "summary.txt"), "w") as f:
-            f.write(net.summary())
-        if self.history is not None and self.history.epoch:
-            keys = list(self.history.history)
-            with open(os.path.join(path, "history.csv"), "w") as f:
-                f.write(",".join(["epoch"] + keys) + "\n")
-                for i, epoch in enumerate(self.history.epoch):
-                    f.write(",".join([str(epoch)] + [repr(float(self.history.history[k][i])) for k in keys]) + "\n")
+        history = self.history if self.history is not None else History()
+        logs = [{k: float(v[i]) for k, v in history.history.items()} for i in range(len(history.epoch))]
+        net.save_folder(path, history.epoch, logs)
 
 
 def load_model(filepath: Union[str, os.PathLike]) -> Sequential:

@@ -80,6 +80,23 @@ class ArrayDataset final : public nnlab::Dataset {
   nnlab::Shape sample_;
 };
 
+// A new float32 numpy array of `shape` that owns its buffer, which `fill` writes.
+template <class Fill>
+OutArray new_array(const std::vector<size_t>& shape, Fill&& fill) {
+  size_t n = 1;
+  for (size_t d : shape) n *= d;
+  auto* buf = new float[std::max<size_t>(1, n)];
+  nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<float*>(p); });
+  fill(buf);
+  return OutArray(buf, shape.size(), shape.data(), owner);
+}
+
+// A copy of `values` as a numpy array of `shape`.
+OutArray to_numpy(std::span<const float> values, std::span<const int64_t> shape) {
+  return new_array(std::vector<size_t>(shape.begin(), shape.end()),
+                   [&](float* buf) { std::copy(values.begin(), values.end(), buf); });
+}
+
 nb::dict to_dict(const nnlab::Logs& logs) {
   nb::dict d;
   for (const auto& [k, v] : logs) d[k.c_str()] = v;
@@ -99,8 +116,9 @@ class PythonHook final : public nnlab::Callback {
     const auto now = std::chrono::steady_clock::now();
     if (!batches_ && now - last_check_ < std::chrono::milliseconds(50)) return;
     last_check_ = now;
+    if (!batches_) return call(nullptr, batch, nullptr, st);  // the signal check alone
     nnlab::Logs copy = logs;
-    call(batches_ ? "batch_end" : nullptr, batch, &copy, st);
+    call("batch_end", batch, &copy, st);
   }
   void on_epoch_end(int epoch, nnlab::Logs& logs, nnlab::TrainState& st) override { call("epoch_end", epoch, &logs, st); }
   void on_train_end(nnlab::TrainState& st) override { call("train_end", 0, nullptr, st); }
@@ -139,8 +157,7 @@ class Network {
 
   // New training settings (loss, optimizer, callback tables) for the same model and weights.
   void compile(const std::string& config) {
-    nnlab::Experiment e = parse(config);
-    exp_ = std::move(e);
+    exp_ = parse(config);
     make_trainer();
   }
 
@@ -200,29 +217,31 @@ class Network {
     nnlab::check(nnlab::shape_size(sample) == nnlab::shape_size(in),
                  "predict: x has samples of shape " + nnlab::shape_str(sample) + " but the model's input is " +
                      nnlab::shape_str(in));
-    const int64_t in_size = nnlab::shape_size(in), out_size = nnlab::shape_size(model_->output_shape());
-    auto* out = new float[static_cast<size_t>(std::max<int64_t>(1, n * out_size))];
-    nb::capsule owner(out, [](void* p) noexcept { delete[] static_cast<float*>(p); });
-    {
-      nb::gil_scoped_release release;
-      const nnlab::kernels::DenormalScope denormals;
-      nnlab::Tensor batch;
-      for (int64_t b = 0; b < n; b += batch_size) {
-        const int64_t e = std::min(n, b + batch_size);
-        batch.resize_rows(e - b, in);
-        std::memcpy(batch.data(), x.data() + b * in_size, sizeof(float) * static_cast<size_t>((e - b) * in_size));
-        const nnlab::Tensor& y = model_->forward(batch, nnlab::Mode::Infer);
-        std::memcpy(out + b * out_size, y.data(), sizeof(float) * static_cast<size_t>(y.size()));
-      }
-    }
     std::vector<size_t> shape{static_cast<size_t>(n)};
     for (int64_t d : model_->output_shape()) shape.push_back(static_cast<size_t>(d));
-    return OutArray(out, shape.size(), shape.data(), owner);
+    return new_array(shape, [&](float* out) {
+      nb::gil_scoped_release release;
+      model_->predict(x.data(), n, out, batch_size);
+    });
   }
 
   // Writes model.safetensors the way a run folder holds it: the experiment and loss in its metadata.
   void save(const std::string& path) {
     nnlab::save_model(*model_, path, {{"nnlab.experiment", exp_.config.dump()}, {"nnlab.loss", exp_.train.loss}});
+  }
+
+  // The files of a run folder as `nnlab train` writes them, each atomically, into an existing folder:
+  // model.safetensors, config.json, summary.txt and, when there are epochs, history.csv.
+  void save_folder(const std::string& dir, const std::vector<int>& epochs, const std::vector<nnlab::Logs>& logs) {
+    const std::filesystem::path d(dir);
+    save((d / "model.safetensors").string());
+    nnlab::write_file_atomic((d / "config.json").string(), exp_.config.dump(2) + "\n");
+    nnlab::write_file_atomic((d / "summary.txt").string(), model_->summary());
+    if (logs.empty()) return;
+    nnlab::History h;
+    h.epochs = epochs;
+    h.logs = logs;
+    nnlab::write_file_atomic((d / "history.csv").string(), h.to_csv());
   }
 
   std::string summary() const { return model_->summary(); }
@@ -235,13 +254,7 @@ class Network {
   // The weights and state by name ("dense_1.kernel"), as copies, in the model's order.
   std::vector<std::pair<std::string, OutArray>> weights() {
     std::vector<std::pair<std::string, OutArray>> out;
-    for (const auto& t : model_->named_tensors()) {
-      auto* buf = new float[std::max<size_t>(1, t.value.size())];
-      std::memcpy(buf, t.value.data(), sizeof(float) * t.value.size());
-      nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<float*>(p); });
-      std::vector<size_t> shape(t.shape.begin(), t.shape.end());
-      out.emplace_back(t.name, OutArray(buf, shape.size(), shape.data(), owner));
-    }
+    for (const auto& t : model_->named_tensors()) out.emplace_back(t.name, to_numpy(t.value, t.shape));
     return out;
   }
   void set_weights(const std::vector<FloatArray>& values) {
@@ -293,14 +306,6 @@ class Network {
   std::unique_ptr<nnlab::Trainer> trainer_;
 };
 
-OutArray to_numpy(const nnlab::Tensor& t) {
-  auto* buf = new float[static_cast<size_t>(std::max<int64_t>(1, t.size()))];
-  std::memcpy(buf, t.data(), sizeof(float) * static_cast<size_t>(t.size()));
-  nb::capsule owner(buf, [](void* p) noexcept { delete[] static_cast<float*>(p); });
-  std::vector<size_t> shape(t.shape().begin(), t.shape().end());
-  return OutArray(buf, shape.size(), shape.data(), owner);
-}
-
 // A built-in dataset as arrays: x with the dataset's sample shape, y the class indices (n, 1).
 nb::dict load_dataset(const std::string& name, int64_t limit, int64_t test_limit, bool scale, const std::string& dir) {
   nnlab::DataSpec spec;
@@ -315,10 +320,11 @@ nb::dict load_dataset(const std::string& name, int64_t limit, int64_t test_limit
     d = nnlab::load_data(spec);
   }
   nb::dict out;
-  out["x_train"] = to_numpy(d.train.x());
-  out["y_train"] = to_numpy(d.train.y());
-  out["x_test"] = to_numpy(d.test.x());
-  out["y_test"] = to_numpy(d.test.y());
+  auto copy = [](const nnlab::Tensor& t) { return to_numpy({t.data(), static_cast<size_t>(t.size())}, t.shape()); };
+  out["x_train"] = copy(d.train.x());
+  out["y_train"] = copy(d.train.y());
+  out["x_test"] = copy(d.test.x());
+  out["y_test"] = copy(d.test.y());
   out["class_names"] = d.train.class_names;
   out["num_classes"] = d.train.num_classes;
   return out;
@@ -374,6 +380,7 @@ NB_MODULE(_nnlab, m) {
       .def("evaluate", &Network::evaluate, "x"_a, "y"_a, "batch_size"_a)
       .def("predict", &Network::predict, "x"_a, "batch_size"_a)
       .def("save", &Network::save, "path"_a)
+      .def("save_folder", &Network::save_folder, "dir"_a, "epochs"_a, "logs"_a)
       .def("summary", &Network::summary)
       .def("config", &Network::config)
       .def("model_config", &Network::model_config)

@@ -117,8 +117,13 @@ def test_save_and_load_give_identical_predictions(blobs, tmp_path, where):
     model.save(path)
     if where == "folder":
         assert {"model.safetensors", "config.json", "summary.txt", "history.csv"} <= set(os.listdir(path))
+        rows = (path / "history.csv").read_text().splitlines()
+        assert rows[0].startswith("epoch,loss") and len(rows) == 3
+        assert [float(r.split(",")[1]) for r in rows[1:]] == pytest.approx(model.history.history["loss"], rel=1e-7)
     loaded = nnlab.load_model(path)
     np.testing.assert_array_equal(model.predict(x), loaded.predict(x))
+    # In batches of 7 (the last one short): the same outputs as in one batch.
+    np.testing.assert_allclose(loaded.predict(x, batch_size=7), loaded.predict(x, batch_size=len(x)), atol=1e-6)
     assert loaded.evaluate(x, y) == pytest.approx(model.evaluate(x, y), rel=1e-6)
     loaded.fit(x, y, epochs=1, verbose=0)  # comes back compiled with its loss and optimizer
 
