@@ -103,6 +103,26 @@ TEST(Model, BadShapesGiveClearErrors) {
   }
 }
 
+TEST(Model, PredictInBatchesGivesTheOutputsOfOneBatch) {
+  Model m;
+  m.add<Dense>(16, "relu").add<Dense>(5, "softmax");
+  m.build({6}, 9);
+  Rng rng(4);
+  Tensor x({20, 6});
+  for (float& v : x.span()) v = rng.normal(0, 1);
+  const Tensor whole = m.predict(x, 20);
+  const Tensor batched = m.predict(x, 7);  // 7, 7 and a short 6
+  std::vector<float> raw(whole.size());
+  m.predict(x.data(), 20, raw.data(), 3);  // over memory the model does not own
+  ASSERT_EQ(batched.shape(), whole.shape());
+  for (int64_t i = 0; i < whole.size(); ++i) {
+    EXPECT_NEAR(batched.data()[i], whole.data()[i], 1e-6) << i;
+    EXPECT_NEAR(raw[static_cast<size_t>(i)], whole.data()[i], 1e-6) << i;
+  }
+  EXPECT_THROW(m.predict(Tensor({30, 5}), 7), Error) << "5 features for a 6-input model";
+  EXPECT_THROW(m.predict(x, 0), Error);
+}
+
 TEST(Model, SaveAndLoadGiveBitIdenticalPredictions) {
   Model m;
   m.add<Dense>(16, "relu").add<Maxout>(8, 3).add<Dense>(5, "softmax");
