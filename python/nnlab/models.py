@@ -24,6 +24,7 @@ from . import layers as layers_module
 from . import losses as losses_module
 from . import optimizers as optimizers_module
 from . import utils
+from .reports import Curves, epoch_logs, library_output
 from ._ext import _nnlab
 
 __all__ = ["Sequential", "History", "load_model"]
@@ -31,8 +32,10 @@ __all__ = ["Sequential", "History", "load_model"]
 _ACCURACY = ("accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy")
 
 
-class History(callbacks_module.Callback):
-    """What ``fit`` returns, as Keras's: ``history`` maps each log name to its list over the epochs."""
+class History(callbacks_module.Callback, Curves):
+    """What ``fit`` returns, as Keras's: ``history`` maps each log name to its list over the epochs.
+    Beyond Keras: ``plot()`` / ``plots()`` draw its charts, ``diagnose()`` says whether the model
+    overfits, and in a notebook it shows both."""
 
     def __init__(self) -> None:
         self.history: Dict[str, List[float]] = {}
@@ -41,6 +44,9 @@ class History(callbacks_module.Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self.epoch)}, keys={list(self.history)})"
+
+    def _epochs(self) -> List[int]:
+        return list(self.epoch)
 
 
 def as_inputs(x: Any, what: str = "x") -> np.ndarray:
@@ -274,8 +280,9 @@ class Sequential:
                          or "on_train_batch_end" in vars(cb) for cb in python)
         seed = utils.get_random_seed() + self._fits
         self._fits += 1
-        logs = self._net.fit(x, y, val_x, val_y, int(epochs), int(initial_epoch), int(batch_size or 32),
-                             bool(shuffle), seed, 0 if verbose == 0 else 1, hook if python else None, batch_hook)
+        with library_output():
+            logs = self._net.fit(x, y, val_x, val_y, int(epochs), int(initial_epoch), int(batch_size or 32),
+                                 bool(shuffle), seed, 0 if verbose == 0 else 1, hook if python else None, batch_hook)
         for i, entry in enumerate(logs):
             history.epoch.append(int(initial_epoch) + i)
             for key, value in entry.items():
@@ -348,8 +355,7 @@ class Sequential:
             return
         os.makedirs(path, exist_ok=True)
         history = self.history if self.history is not None else History()
-        logs = [{k: float(v[i]) for k, v in history.history.items()} for i in range(len(history.epoch))]
-        net.save_folder(path, history.epoch, logs)
+        net.save_folder(path, history.epoch, epoch_logs(history.history, len(history.epoch)))
 
 
 def load_model(filepath: Union[str, os.PathLike]) -> Sequential:

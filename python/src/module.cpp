@@ -103,6 +103,25 @@ nb::dict to_dict(const nnlab::Logs& logs) {
   return d;
 }
 
+// Runs f with the GIL released, flushing C's stdout after (the Python side may be reading it from a pipe).
+template <class F>
+auto released(F&& f) {
+  nb::gil_scoped_release release;
+  struct Flush {
+    ~Flush() { std::fflush(stdout); }
+  } flush;
+  return f();
+}
+
+nnlab::History history_of(const std::vector<int>& epochs, const std::vector<nnlab::Logs>& logs) {
+  nnlab::check(epochs.size() == logs.size(), "history: " + std::to_string(epochs.size()) + " epochs but " +
+                                                 std::to_string(logs.size()) + " rows of logs");
+  nnlab::History h;
+  h.epochs = epochs;
+  h.logs = logs;
+  return h;
+}
+
 // Between batches: lets Ctrl-C through and calls the Python layer's hook(event, index, logs) -> stop.
 // The hook is called for "train_begin", "epoch_begin", "epoch_end", "train_end", and for "batch_end"
 // only when `batches` is true (a user callback has on_train_batch_end): taking the GIL every batch
@@ -181,14 +200,7 @@ class Network {
     std::vector<nnlab::Callback*> cbs;
     for (const auto& c : own) cbs.push_back(c.get());
     cbs.push_back(&py);
-    nnlab::History h;
-    {
-      nb::gil_scoped_release release;
-      struct Flush {
-        ~Flush() { std::fflush(stdout); }
-      } flush;
-      h = trainer_->fit(train, o, val.get(), cbs);
-    }
+    const nnlab::History h = released([&] { return trainer_->fit(train, o, val.get(), cbs); });
     std::vector<nb::dict> out;
     for (const auto& l : h.logs) out.push_back(to_dict(l));
     return out;
@@ -237,11 +249,7 @@ class Network {
     save((d / "model.safetensors").string());
     nnlab::write_file_atomic((d / "config.json").string(), exp_.config.dump(2) + "\n");
     nnlab::write_file_atomic((d / "summary.txt").string(), model_->summary());
-    if (logs.empty()) return;
-    nnlab::History h;
-    h.epochs = epochs;
-    h.logs = logs;
-    nnlab::write_file_atomic((d / "history.csv").string(), h.to_csv());
+    if (!logs.empty()) nnlab::write_file_atomic((d / "history.csv").string(), history_of(epochs, logs).to_csv());
   }
 
   std::string summary() const { return model_->summary(); }
@@ -340,14 +348,7 @@ nb::dict train(const std::string& name_or_path, const std::vector<std::string>& 
   ro.resume = resume;
   PythonHook py(std::move(hook), false);
   ro.callbacks.push_back(&py);
-  nnlab::RunResult r;
-  {
-    nb::gil_scoped_release release;
-    struct Flush {
-      ~Flush() { std::fflush(stdout); }
-    } flush;
-    r = nnlab::run_experiment(e, ro);
-  }
+  const nnlab::RunResult r = released([&] { return nnlab::run_experiment(e, ro); });
   nb::dict out;
   out["result"] = nb::module_::import_("json").attr("loads")(nnlab::result_json(r).dump());
   std::vector<nb::dict> logs;
@@ -355,6 +356,83 @@ nb::dict train(const std::string& name_or_path, const std::vector<std::string>& 
   out["history"] = logs;
   out["run_dir"] = r.run_dir;
   return out;
+}
+
+// `nnlab sweep WHAT [--width ...] [--set k=v] [--metric M] --out DIR`: the table's rows and texts.
+nb::dict sweep(const std::string& what, const nnlab::SweepAxes& axes, const std::vector<std::string>& overrides,
+               const std::string& metric, const std::string& out_dir, int verbose) {
+  nnlab::SweepSpec s = nnlab::load_sweep(what, axes, overrides);
+  if (!metric.empty()) s.metric = metric;
+  const std::string out = out_dir.empty() ? "runs/" + s.name : out_dir;
+  const auto rows = released([&] { return nnlab::run_sweep(s, out, verbose); });
+  std::vector<nb::dict> list;
+  for (const auto& r : rows) {
+    nb::dict d;
+    d["variant"] = r.variant;
+    d["run_dir"] = r.run_dir;
+    d["params"] = r.params;
+    d["best"] = r.best;
+    d["best_epoch"] = r.best_epoch;
+    d["final"] = r.final;
+    if (r.test_accuracy >= 0) d["test_accuracy"] = r.test_accuracy;
+    d["train_seconds"] = r.train_seconds;
+    d["verdict"] = r.verdict;
+    list.push_back(d);
+  }
+  nb::dict out_d;
+  out_d["name"] = s.name;
+  out_d["dir"] = out;
+  out_d["metric"] = s.metric;
+  out_d["rows"] = list;
+  out_d["table"] = nnlab::sweep_table_markdown(rows, s.metric);
+  return out_d;
+}
+
+// `nnlab ensemble EXPERIMENT [--members N | --architectures ...] ... --out DIR`: the report as JSON text.
+nb::dict ensemble(const std::string& what, const std::vector<std::string>& overrides, int members,
+                  const std::vector<std::string>& architectures, double holdout, int parallel,
+                  const std::string& combination, int combiner_epochs, const std::string& out_dir, int verbose) {
+  nnlab::EnsembleSpec s = nnlab::load_ensemble_spec(what, overrides);
+  s.members = members;
+  s.architectures = architectures;
+  s.holdout = holdout;
+  s.parallel = parallel;
+  s.default_combination = nnlab::parse_combination(combination);
+  if (combiner_epochs > 0) s.combiner.epochs = combiner_epochs;
+  s.validate();
+  const std::string out = out_dir.empty() ? "runs/" + s.name : out_dir;
+  const nnlab::EnsembleResult r = released([&] { return nnlab::run_ensemble(s, out, verbose); });
+  nb::dict d;
+  d["name"] = s.name;
+  d["dir"] = r.dir;
+  d["report"] = nnlab::ensemble_report_json(r.report).dump();
+  d["table"] = nnlab::ensemble_table_markdown(r.report);
+  d["train_seconds"] = r.train_seconds;
+  d["parallel"] = r.parallel;
+  return d;
+}
+
+// The charts of a history as `nnlab plot` draws them: (name, SVG text) for loss, accuracy, ...
+std::vector<std::pair<std::string, std::string>> history_svgs(const std::vector<int>& epochs,
+                                                              const std::vector<nnlab::Logs>& logs) {
+  const nnlab::History h = history_of(epochs, logs);
+  nnlab::check(!h.empty(), "plot: the history has no epochs");
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [name, fig] : nnlab::history_figures(h)) out.emplace_back(name, nnlab::plot::render_svg(fig));
+  return out;
+}
+
+// The fit diagnosis of a history (overfitting, underfitting, good fit) with what to try.
+nb::dict diagnose(const std::vector<int>& epochs, const std::vector<nnlab::Logs>& logs) {
+  const nnlab::Diagnosis dg = nnlab::diagnose(history_of(epochs, logs));
+  nb::dict d;
+  d["verdict"] = nnlab::fit_name(dg.verdict);
+  d["best_epoch"] = dg.best_epoch;
+  d["overfitting_from"] = dg.overfitting_from;
+  d["summary"] = dg.summary;
+  d["cures"] = dg.cures;
+  d["text"] = dg.text();
+  return d;
 }
 
 }  // namespace
@@ -400,6 +478,20 @@ NB_MODULE(_nnlab, m) {
       "config"_a);
   m.def("load_dataset", &load_dataset, "name"_a, "limit"_a = 0, "test_limit"_a = 0, "scale"_a = true, "dir"_a = "");
   m.def("train", &train, "name_or_path"_a, "overrides"_a, "out_dir"_a, "verbose"_a, "resume"_a, "hook"_a.none());
+  nb::class_<nnlab::SweepAxes>(m, "SweepAxes")
+      .def(nb::init<>())
+      .def_rw("width", &nnlab::SweepAxes::width)
+      .def_rw("depth", &nnlab::SweepAxes::depth)
+      .def_rw("activation", &nnlab::SweepAxes::activation)
+      .def_rw("dropout", &nnlab::SweepAxes::dropout)
+      .def_rw("learning_rate", &nnlab::SweepAxes::learning_rate)
+      .def_rw("batch_size", &nnlab::SweepAxes::batch_size)
+      .def_rw("families", &nnlab::SweepAxes::families);
+  m.def("sweep", &sweep, "what"_a, "axes"_a, "overrides"_a, "metric"_a, "out_dir"_a, "verbose"_a);
+  m.def("ensemble", &ensemble, "what"_a, "overrides"_a, "members"_a, "architectures"_a, "holdout"_a, "parallel"_a,
+        "combination"_a, "combiner_epochs"_a, "out_dir"_a, "verbose"_a);
+  m.def("history_svgs", &history_svgs, "epochs"_a, "logs"_a);
+  m.def("diagnose", &diagnose, "epochs"_a, "logs"_a);
   m.def("builtin_experiments", &nnlab::builtin_experiments);
   m.def("resolve_experiment", &nnlab::resolve_experiment, "name_or_path"_a);
   m.def("set_num_threads", &nnlab::kernels::set_num_threads, "n"_a);
