@@ -3,7 +3,10 @@
 # root with mmdebstrap (--variant=apt: apt and nothing else), copies in a clean export of the checkout
 # (git archive HEAD: committed files only), and inside it runs
 #   1. bash scripts/quickstart.sh   on reduced settings (1 epoch on 5,000 images) so it stays short;
-#   2. bash scripts/test.sh         in full.
+#   2. bash scripts/test.sh         in full;
+# then scripts/interop.sh (the Python interop tests against the real PyTorch and Keras), its virtual
+# environment kept on this machine in /var/cache/nnlab-interop, mounted into the root, and made while
+# command 2 runs (NNLAB_INTEROP=0 leaves it out).
 # Both install what they need themselves, so a missing install step fails here instead of for a user.
 # Needs root (mounts, chroot) and the Debian mirror. Prints each step's time; cleans up after itself
 # (mounts and the root folder) even when a step fails; exits non-zero when either command fails.
@@ -30,9 +33,12 @@ fi
 
 work=$(mktemp -d /var/tmp/nnlab-fresh.XXXXXX)
 root="$work/root"
+interop_cache=/var/cache/nnlab-interop
+interop_pid=""
 cleanup() {
   local rc=$?
-  for m in sys dev proc; do
+  if [ -n "$interop_pid" ]; then kill "$interop_pid" 2>/dev/null || true; wait "$interop_pid" 2>/dev/null || true; fi
+  for m in sys dev proc "${interop_cache#/}"; do
     if mountpoint -q "$root/$m" 2>/dev/null; then umount -R "$root/$m" 2>/dev/null || umount -lR "$root/$m" || true; fi
   done
   if [ "$keep" -eq 1 ]; then
@@ -100,12 +106,31 @@ else
 fi
 done_step "README command 1"
 
+if [ "${NNLAB_INTEROP:-1}" != 0 ]; then  # PyTorch and Keras download while command 2 builds and tests
+  mkdir -p "$interop_cache" "$root$interop_cache"
+  mount --bind "$interop_cache" "$root$interop_cache"
+  inside "NNLAB_INTEROP_VENV=$interop_cache/venv bash scripts/interop.sh --prepare" >"$work/interop-prepare.log" 2>&1 &
+  interop_pid=$!
+fi
+
 step "README command 2: bash scripts/test.sh"
 if ! inside "bash scripts/test.sh"; then
   echo "fresh-machine-test: README command 2 (bash scripts/test.sh) FAILED" >&2
   failed=1
 fi
 done_step "README command 2"
+
+if [ -n "$interop_pid" ]; then
+  step "interop: bash scripts/interop.sh (PyTorch and Keras)"
+  wait "$interop_pid" || true
+  interop_pid=""
+  cat "$work/interop-prepare.log"
+  if [ "$failed" -eq 0 ] && ! inside "NNLAB_INTEROP_VENV=$interop_cache/venv bash scripts/interop.sh"; then
+    echo "fresh-machine-test: the interop tests (scripts/interop.sh) FAILED" >&2
+    failed=1
+  fi
+  done_step "interop"
+fi
 
 if [ "$failed" -ne 0 ]; then
   echo "fresh-machine-test: FAILED on a fresh Debian 12" >&2

@@ -62,15 +62,21 @@ void write_idx(const fs::path& images, const fs::path& labels, int n, uint32_t s
 // The data folder (tmp/nnlab_ens_data-<pid>/fashion-mnist/...) and a small MLP experiment on it. One
 // folder per process: ctest runs these tests as parallel processes, which must not rewrite each
 // other's files while they read them.
+// Removed when the process ends, so that test runs do not pile folders up in the temporary directory.
 fs::path data_dir() {
-  static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("nnlab_ens_data-" + std::to_string(getpid()));
-    fs::create_directories(d / "fashion-mnist");
-    write_idx(d / "fashion-mnist/train-images-idx3-ubyte", d / "fashion-mnist/train-labels-idx1-ubyte", 1000, 1);
-    write_idx(d / "fashion-mnist/t10k-images-idx3-ubyte", d / "fashion-mnist/t10k-labels-idx1-ubyte", 300, 2);
-    return d;
-  }();
-  return dir;
+  static const struct Folder {
+    fs::path d = fs::temp_directory_path() / ("nnlab_ens_data-" + std::to_string(getpid()));
+    Folder() {
+      fs::create_directories(d / "fashion-mnist");
+      write_idx(d / "fashion-mnist/train-images-idx3-ubyte", d / "fashion-mnist/train-labels-idx1-ubyte", 1000, 1);
+      write_idx(d / "fashion-mnist/t10k-images-idx3-ubyte", d / "fashion-mnist/t10k-labels-idx1-ubyte", 300, 2);
+    }
+    ~Folder() {
+      std::error_code ec;
+      fs::remove_all(d, ec);
+    }
+  } folder;
+  return folder.d;
 }
 
 nlohmann::json small_experiment(int hidden = 24, int outputs = 10) {
