@@ -6,6 +6,8 @@ validation on the 10,000 test images after every epoch; batch 32 and 128, on 1 a
 
   - nnlab:  `build/nnlab train fashion-mnist --set train.batch_size=B --threads T` exactly as a user runs it
             (and, for comparison, the same with --keep-denormals: IEEE denormals instead of flush-to-zero);
+  - nnlab-python: the same network and data from Python's `model.fit` (bench/course_run_nnlab_python.py,
+            the module of build/python with build/python-venv's Python, as scripts/test.sh builds them);
   - PyTorch from PyPI (.venv): bench/course_run_torch.py, as installed (set_num_threads) and with
             set_num_interop_threads(1) + set_flush_denormal(True);
   - Keras 3 on TensorFlow from PyPI (.venv-keras: tensorflow-cpu, keras): bench/course_run_keras.py,
@@ -19,7 +21,8 @@ Reported per framework and cell: the step time of the first and the last epoch (
 validation included as a progress bar counts an epoch, over its steps), the whole run (all epochs), the
 process's wall time (start-up and data loading too), and the time until the test accuracy first
 reaches 88%. Targets: nnlab's last-epoch step within 10% of its first; nnlab's whole run at least 3x
-faster than the faster of PyTorch and Keras at batch 32 and 1.5x at batch 128, on 1 and on 2 threads.
+faster than the faster of PyTorch and Keras at batch 32 and 1.5x at batch 128, on 1 and on 2 threads;
+nnlab-python's whole run within 3% of the command's.
 
     python3 bench/run_course.py [--build build] [--epochs 10] [--out bench/results/course-....json]
     sh bench/setup_pytorch.sh && sh bench/setup_keras.sh     # the two virtual environments, once
@@ -40,11 +43,12 @@ from machine_info import describe, processor, versions
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_WHOLE = {32: 3.0, 128: 1.5}  # nnlab's whole run / the faster of PyTorch and Keras
 TARGET_DRIFT = 1.10                 # nnlab's last-epoch step / its first
+TARGET_PYTHON = 1.03                # nnlab-python's whole run / the command's
 
 
-def run(cmd, threads, rt, log):
+def run(cmd, threads, rt, log, pythonpath=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_", "MKL_", "OPENBLAS_", "KMP_", "TF_"))}
-    env["PYTHONPATH"] = os.path.join(ROOT, "bench")
+    env["PYTHONPATH"] = pythonpath or os.path.join(ROOT, "bench")
     full = ["taskset", "-c", "0" if threads == 1 else f"0-{threads - 1}"]
     if rt:
         full = ["chrt", "-f", "10"] + full
@@ -105,7 +109,7 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="training images (0: all 60,000); for a quick try only")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batches", default="32,128")
-    ap.add_argument("--frameworks", default="nnlab,nnlab-keep-denormals,pytorch,pytorch-flush,keras")
+    ap.add_argument("--frameworks", default="nnlab,nnlab-python,nnlab-keep-denormals,pytorch,pytorch-flush,keras")
     ap.add_argument("--no-rt", action="store_true")
     ap.add_argument("--out", default="")
     ap.add_argument("--log", default="", help="progress log (default: stderr)")
@@ -128,7 +132,16 @@ def main():
             print(f"cell: {threads} thread(s), batch {batch}", file=log, flush=True)
             for fw in frameworks:
                 extra = {}
-                if fw.startswith("nnlab"):
+                if fw == "nnlab-python":
+                    py = os.path.join(ROOT, a.build, "python-venv", "bin", "python")
+                    if not os.path.exists(py) or not any(f.startswith("_nnlab") for f in os.listdir(os.path.join(ROOT, a.build, "python"))):
+                        print(f"  skipped {fw}: no Python module in {a.build}/python (bash scripts/test.sh builds it)", file=log, flush=True)
+                        continue
+                    cmd = [py, os.path.join("bench", "course_run_nnlab_python.py"), "--threads", str(threads), "--batch", str(batch),
+                           "--epochs", str(a.epochs), "--limit", str(a.limit)]
+                    out, wall = run(cmd, threads, rt, log, pythonpath=os.pathsep.join([os.path.join(ROOT, "python"), os.path.join(ROOT, a.build, "python")]))
+                    epochs = parse_nnlab(out) if out else []
+                elif fw.startswith("nnlab"):
                     cmd = [nnlab, "train", "fashion-mnist", "--set", f"train.batch_size={batch}", "--threads", str(threads),
                            "--epochs", str(a.epochs), "--out", os.path.join(runs_dir, f"{fw}-{threads}-{batch}")]
                     if a.limit:
@@ -186,6 +199,15 @@ def main():
             print(f"| {threads} | {batch} | {cell['nnlab']['drift']:.2f} | "
                   f"{fmt(ratio, '{:.2f}x')} ({TARGET_WHOLE.get(batch)}x) | "
                   f"{'yes' if drift_ok and speed_ok else 'NO'} |")
+            if "nnlab-python" in cell:
+                py_ratio = cell["nnlab-python"]["whole_seconds"] / cell["nnlab"]["whole_seconds"]
+                verdicts[-1].update({"python_vs_command": py_ratio, "python_met": py_ratio <= TARGET_PYTHON})
+    python_rows = [v for v in verdicts if "python_vs_command" in v]
+    if python_rows:
+        print(f"\n| threads | batch | nnlab-python whole run / the command's (target <= {TARGET_PYTHON:.2f}) | met |")
+        print("|---|---|---|---|")
+        for v in python_rows:
+            print(f"| {v['threads']} | {v['batch']} | {v['python_vs_command']:.3f} | {'yes' if v['python_met'] else 'NO'} |")
     doc = {"kind": "course_run", "started": started, "processor": cpu, "versions": versions(pytorch=torch_py, keras=keras_py), "sched_fifo": rt,
            "epochs": a.epochs, "limit": a.limit, "results": results, "verdicts": verdicts}
     if a.out:
