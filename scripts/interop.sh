@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The interop tests (python/tests/test_interop.py) with the real PyTorch and Keras: nnlab's weights in
 # an equivalent torch nn.Sequential and keras.Sequential predict the same, and Keras's weights in nnlab.
-# They are large (torch from PyPI brings its CUDA libraries: about 3 GB), so they live in a virtual
+# They are large (torch from PyPI brings its CUDA libraries: 6.8 GB installed), so they live in a virtual
 # environment outside the checkout, made once and reused: $NNLAB_INTEROP_VENV, by default
 # ~/.cache/nnlab/interop-venv (CI's fresh-machine test mounts the host's copy). Needs the module built
 # in build/ (bash scripts/test.sh builds it). Without PyPI and no venv yet it says so and exits 0: these
