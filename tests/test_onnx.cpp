@@ -1,0 +1,322 @@
+// ONNX export and import (io/onnx.hpp): every layer and activation exports, imports back to the
+// same predictions, and a second export is the same graph; damaged files are refused with a clear
+// nnlab::Error, never a crash; a model PyTorch exported imports and gives PyTorch's outputs.
+//
+// With NNLAB_ONNX_CASES set to a folder, OnnxCases.Write writes every case there (model.onnx, the
+// inputs and nnlab's outputs) for tests/onnx_runtime_check.py, which runs them in ONNX Runtime (the
+// ctest test onnx_runtime). With NNLAB_ONNX_RUN set to a run folder too, it adds that run's model on
+// its whole test set (the course MLP on Fashion-MNIST's 10,000 test images).
+#include <onnx/onnx_pb.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "nnlab/activations/activation.hpp"
+#include "nnlab/config_reader.hpp"
+#include "nnlab/ensemble.hpp"
+#include "nnlab/experiment.hpp"
+#include "nnlab/io/onnx.hpp"
+#include "nnlab/io/safetensors.hpp"
+#include "nnlab/layers/activation_layer.hpp"
+#include "nnlab/layers/batch_norm.hpp"
+#include "nnlab/layers/dense.hpp"
+#include "nnlab/layers/dropout.hpp"
+#include "nnlab/layers/flatten.hpp"
+#include "nnlab/layers/maxout.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using namespace nnlab;
+using nnlab::testing::error_of;
+
+namespace {
+
+struct Case {
+  std::string name;
+  Model model;
+  Tensor x;  // (batch, input...)
+};
+
+// Parameters and running statistics drawn at random (variances positive), so a wrong formula or
+// layout shows; inputs in [-3, 3) reach both sides of every activation's kink.
+void randomise(Model& m, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (NamedTensor& t : m.named_tensors()) {
+    const bool variance = t.name.find("moving_variance") != std::string::npos;
+    for (float& v : t.value) v = variance ? 0.2f + std::fabs(u(rng)) : u(rng);
+  }
+}
+
+Tensor random_input(Shape sample, int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  Shape s{n};
+  s.insert(s.end(), sample.begin(), sample.end());
+  Tensor x(s);
+  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = u(rng);
+  return x;
+}
+
+Case make_case(std::string name, std::vector<std::unique_ptr<Layer>> layers, Shape input, uint32_t seed) {
+  Case c{std::move(name), Model(), {}};
+  for (auto& l : layers) c.model.add(std::move(l));
+  c.model.build(input, seed);
+  randomise(c.model, seed);
+  c.x = random_input(input, 7, seed + 1);
+  return c;
+}
+
+template <class... L>
+std::vector<std::unique_ptr<Layer>> layers(std::unique_ptr<L>... l) {
+  std::vector<std::unique_ptr<Layer>> v;
+  (v.push_back(std::move(l)), ...);
+  return v;
+}
+
+DenseOptions dense_options(int64_t units, const std::string& act, bool bias) {
+  DenseOptions o;
+  o.units = units;
+  o.activation = act;
+  o.use_bias = bias;
+  return o;
+}
+
+// Every layer and every activation (with a parameter other than its default where it takes one).
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  uint32_t seed = 1;
+  std::vector<std::string> acts = activation_names();
+  acts.push_back("leaky_relu(0.05)");
+  acts.push_back("elu(0.7)");
+  for (const std::string& a : acts) {
+    const std::string id = a.substr(0, a.find('(')) + (a.find('(') != std::string::npos ? "_param" : "");
+    cases.push_back(make_case("dense_" + id, layers(std::make_unique<Dense>(dense_options(5, a, true))), {6}, seed++));
+    cases.push_back(make_case("activation_" + id,
+                              layers(std::make_unique<Dense>(dense_options(5, "linear", true)),
+                                     std::make_unique<Dropout>(0.3f), std::make_unique<ActivationLayer>(a)),
+                              {6}, seed++));
+  }
+  cases.push_back(make_case("dense_no_bias", layers(std::make_unique<Dense>(dense_options(4, "tanh", false))), {6}, seed++));
+  cases.push_back(make_case("maxout", layers(std::make_unique<Maxout>(4, 3), std::make_unique<Dense>(3, "softmax")), {6}, seed++));
+  cases.push_back(make_case("batch_norm",
+                            layers(std::make_unique<Dense>(5, "linear"), std::make_unique<BatchNorm>(0.9f, 1e-3f),
+                                   std::make_unique<ActivationLayer>("relu")),
+                            {6}, seed++));
+  cases.push_back(make_case("flatten_mlp",
+                            layers(std::make_unique<Flatten>(), std::make_unique<Dense>(8, "relu"),
+                                   std::make_unique<Dropout>(0.5f), std::make_unique<Dense>(4, "softmax")),
+                            {3, 4}, seed++));
+  return cases;
+}
+
+void write_floats(const fs::path& p, const Tensor& t) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.size() * sizeof(float)));
+}
+
+// One case for onnx_runtime_check.py: model.onnx, input.f32, output.f32 and their shapes.
+void write_case(const fs::path& dir, Model& m, const Tensor& x, const std::map<std::string, std::string>& meta = {}) {
+  fs::create_directories(dir);
+  save_onnx(m, (dir / "model.onnx").string(), meta);
+  const Tensor y = m.predict(x);
+  write_floats(dir / "input.f32", x);
+  write_floats(dir / "output.f32", y);
+  std::ofstream(dir / "shapes.json") << nlohmann::json{{"input", x.shape()}, {"output", y.shape()}}.dump();
+}
+
+onnx::ModelProto parse(const std::string& bytes) {
+  onnx::ModelProto m;
+  EXPECT_TRUE(m.ParseFromString(bytes));
+  return m;
+}
+
+// The graph's computation: the operators with their attributes and the initializers' values in
+// order, leaving out the names nnlab gives values (which follow its layers' names).
+std::string computation(const std::string& bytes) {
+  const onnx::ModelProto m = parse(bytes);
+  std::string s;
+  for (const auto& n : m.graph().node()) {
+    s += n.op_type() + "(";
+    for (const auto& a : n.attribute()) s += a.ShortDebugString() + ";";
+    s += ")\n";
+  }
+  for (const auto& t : m.graph().initializer()) {
+    s += std::to_string(t.data_type()) + ":";
+    for (int64_t d : t.dims()) s += std::to_string(d) + ",";
+    s += t.raw_data() + "|";
+    for (int64_t v : t.int64_data()) s += std::to_string(v) + ",";
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST(Onnx, EveryLayerAndActivationRoundTrips) {
+  for (Case& c : all_cases()) {
+    SCOPED_TRACE(c.name);
+    const std::string first = onnx_export(c.model, {{"nnlab.experiment_name", c.name}});
+    std::map<std::string, std::string> meta;
+    Model back = onnx_import(first, c.name + ".onnx", &meta);
+    EXPECT_EQ(meta["nnlab.experiment_name"], c.name);
+    EXPECT_FALSE(meta["nnlab.version"].empty());
+    const Tensor a = c.model.predict(c.x), b = back.predict(c.x);
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a.data()[i], b.data()[i], 1e-6f) << "value " << i;
+    // export -> import -> export gives the same graph.
+    EXPECT_EQ(computation(onnx_export(back)), computation(first));
+  }
+}
+
+TEST(Onnx, GraphHasNamedInputOutputAndAnyBatch) {
+  Case c = make_case("mlp", layers(std::make_unique<Dense>(3, "relu"), std::make_unique<Dense>(2, "softmax")), {4}, 9);
+  const onnx::ModelProto m = parse(onnx_export(c.model, {{"nnlab.class_names", "[\"a\",\"b\"]"}}));
+  EXPECT_EQ(m.opset_import(0).version(), kOnnxOpset);
+  ASSERT_EQ(m.graph().input_size(), 1);
+  ASSERT_EQ(m.graph().output_size(), 1);
+  EXPECT_EQ(m.graph().input(0).name(), "input");
+  EXPECT_EQ(m.graph().output(0).name(), "output");
+  const auto& in = m.graph().input(0).type().tensor_type().shape();
+  ASSERT_EQ(in.dim_size(), 2);
+  EXPECT_EQ(in.dim(0).dim_param(), "N");
+  EXPECT_EQ(in.dim(1).dim_value(), 4);
+  EXPECT_EQ(m.graph().output(0).type().tensor_type().shape().dim(1).dim_value(), 2);
+  std::map<std::string, std::string> props;
+  for (const auto& p : m.metadata_props()) props[p.key()] = p.value();
+  EXPECT_EQ(props["nnlab.class_names"], "[\"a\",\"b\"]");
+  EXPECT_TRUE(props.count("nnlab.version"));
+}
+
+// Damaged files: every truncation, a missing initializer, shapes that do not chain, an operator
+// nnlab has no layer for. Each is an nnlab::Error naming the file (and the node), never a crash.
+TEST(Onnx, DamagedFilesAreRefusedClearly) {
+  Case c = make_case("mlp", layers(std::make_unique<Dense>(3, "relu"), std::make_unique<Dense>(2, "softmax")), {4}, 3);
+  const std::string good = onnx_export(c.model);
+  // A cut after the graph and the opset (in the metadata) still parses: then the model read must be
+  // the whole model. Every other cut is refused naming the file.
+  const Tensor want = c.model.predict(c.x);
+  size_t refused = 0, whole = 0;
+  for (size_t len = 0; len < good.size(); ++len) {
+    try {
+      Model m = onnx_import(good.substr(0, len), "cut.onnx");
+      const Tensor got = m.predict(c.x);
+      ASSERT_EQ(got.shape(), want.shape()) << "length " << len;
+      for (int64_t i = 0; i < got.size(); ++i) ASSERT_EQ(got.data()[i], want.data()[i]) << "length " << len;
+      ++whole;
+    } catch (const Error& e) {
+      ASSERT_TRUE(nnlab::testing::contains(e.what(), "cut.onnx")) << "length " << len << ": " << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, good.size() * 9 / 10) << "cuts refused, of " << good.size() << " (" << whole << " whole models)";
+  {
+    onnx::ModelProto m = parse(good);
+    m.mutable_graph()->mutable_initializer()->DeleteSubrange(0, 1);  // dense_1.kernel
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "missing.onnx"); });
+    EXPECT_CONTAINS(msg, "missing.onnx: node 'dense_1/Gemm' (Gemm)");
+    EXPECT_CONTAINS(msg, "'dense_1.kernel' must be an initializer");
+  }
+  {
+    onnx::ModelProto m = parse(good);
+    onnx::TensorProto* w = m.mutable_graph()->mutable_initializer(2);  // dense_2.kernel (3, 2) -> (4, 2)
+    ASSERT_EQ(w->name(), "dense_2.kernel");
+    w->set_dims(0, 4);
+    w->set_raw_data(std::string(4 * 2 * sizeof(float), '\0'));
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "chain.onnx"); });
+    EXPECT_CONTAINS(msg, "chain.onnx: node 'dense_2/Gemm' (Gemm): kernel has shape [4, 2]");
+    EXPECT_CONTAINS(msg, "do not chain");
+  }
+  {
+    onnx::ModelProto m = parse(good);
+    m.mutable_graph()->mutable_node(1)->set_op_type("Conv");
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "conv.onnx"); });
+    EXPECT_CONTAINS(msg, "conv.onnx: node 'dense_1/Relu' (Conv) is not an operator nnlab can represent");
+  }
+  {
+    onnx::ModelProto m = parse(good);
+    m.mutable_graph()->mutable_initializer(0)->set_raw_data("abc");
+    EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "short.onnx"); }), "holds 3 bytes");
+  }
+  EXPECT_CONTAINS(error_of([] { load_onnx("/nonexistent/model.onnx"); }), "/nonexistent/model.onnx");
+}
+
+// tests/data/onnx/torch_mlp.onnx: an MLP exported by torch.onnx.export, with inputs and PyTorch's
+// outputs beside it (tests/data/onnx/make_torch_mlp.py made all three).
+TEST(Onnx, ImportsPyTorchsExport) {
+  const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
+  Model m = load_onnx((dir / "torch_mlp.onnx").string());
+  const nlohmann::json ref = parse_json(nnlab::testing::read_bytes(dir / "torch_mlp.json"), "torch_mlp.json");
+  const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
+  const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
+  Tensor x({static_cast<int64_t>(xs.size()), static_cast<int64_t>(xs[0].size())});
+  for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * xs[0].size());
+  const Tensor y = m.predict(x);
+  ASSERT_EQ(y.cols(), static_cast<int64_t>(ys[0].size()));
+  for (size_t r = 0; r < ys.size(); ++r)
+    for (size_t k = 0; k < ys[r].size(); ++k) EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+}
+
+// Ensembles of three members (softmax outputs, and single sigmoid outputs) for each combination:
+// ONNX Runtime's "output" and "class" must be nnlab's combine_* outputs and decisions.
+void write_ensemble_cases(const fs::path& out) {
+  for (const int64_t cols : {4, 1}) {
+    const std::string act = cols == 1 ? "sigmoid" : "softmax";
+    std::vector<Case> members;
+    for (uint32_t k = 0; k < 3; ++k)
+      members.push_back(make_case("m", layers(std::make_unique<Dense>(6, "relu"), std::make_unique<Dense>(cols, act)), {5},
+                                  100 + k * 7 + static_cast<uint32_t>(cols)));
+    Tensor x = random_input({5}, 64, 7);
+    std::vector<Tensor> outs;
+    std::vector<Model*> ptrs;
+    for (Case& m : members) {
+      outs.push_back(m.model.predict(x));
+      ptrs.push_back(&m.model);
+    }
+    Case combiner = make_case("c", layers(std::make_unique<Dense>(cols, act)), {3 * cols}, 55);
+    for (const std::string comb : {"vote", "average", "stacking"}) {
+      const EnsemblePrediction p = comb == "vote"      ? combine_vote(outs)
+                                   : comb == "average" ? combine_average(outs)
+                                                       : combine_stacking(combiner.model, outs);
+      const fs::path dir = out / ("ensemble_" + comb + (cols == 1 ? "_sigmoid" : ""));
+      fs::create_directories(dir);
+      nnlab::testing::write_file(dir / "model.onnx", onnx_export_ensemble(ptrs, comb, &combiner.model));
+      write_floats(dir / "input.f32", x);
+      write_floats(dir / "output.f32", p.outputs);
+      std::ofstream(dir / "class.i64", std::ios::binary)
+          .write(reinterpret_cast<const char*>(p.classes.data()), static_cast<std::streamsize>(p.classes.size() * 8));
+      std::ofstream(dir / "shapes.json") << nlohmann::json{{"input", x.shape()}, {"output", p.outputs.shape()}}.dump();
+    }
+  }
+}
+
+TEST(Onnx, EnsembleNeedsAKnownCombinationAndMatchingMembers) {
+  Case a = make_case("a", layers(std::make_unique<Dense>(3, "softmax")), {4}, 1);
+  Case b = make_case("b", layers(std::make_unique<Dense>(2, "softmax")), {4}, 2);
+  EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model, &b.model}, "average", nullptr); }),
+                  "ensemble member 2 has shapes");
+  EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "median", nullptr); }), "'median' is not vote");
+  EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "stacking", nullptr); }), "stacking needs");
+}
+
+TEST(OnnxCases, Write) {
+  const char* out = std::getenv("NNLAB_ONNX_CASES");
+  if (!out) GTEST_SKIP() << "NNLAB_ONNX_CASES is not set (tests/onnx_runtime_check.py sets it)";
+  for (Case& c : all_cases()) write_case(fs::path(out) / c.name, c.model, c.x, {{"nnlab.experiment_name", c.name}});
+  write_ensemble_cases(out);
+  if (const char* run = std::getenv("NNLAB_ONNX_RUN")) {
+    std::map<std::string, std::string> meta;
+    Model m = load_model((fs::path(run) / "model.safetensors").string(), &meta);
+    const Experiment e = Experiment::from_json(parse_json(meta.at("nnlab.experiment"), run), run);
+    const DataSources data = load_sources(e.data);
+    const auto* test = dynamic_cast<const InMemoryDataset*>(data.test.get());
+    ASSERT_NE(test, nullptr);
+    write_case(fs::path(out) / "run", m, test->x());
+  }
+}
