@@ -29,6 +29,7 @@
 #include "nnlab/layers/dropout.hpp"
 #include "nnlab/layers/flatten.hpp"
 #include "nnlab/layers/maxout.hpp"
+#include "cli_runner.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -303,6 +304,42 @@ TEST(Onnx, EnsembleNeedsAKnownCombinationAndMatchingMembers) {
                   "ensemble member 2 has shapes");
   EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "median", nullptr); }), "'median' is not vote");
   EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "stacking", nullptr); }), "stacking needs");
+}
+
+// The commands: a run folder exports with its experiment's name, imports into a run folder that
+// evaluate reads with the same figures, and an operator nnlab has no layer for is one line and exit 1.
+class OnnxCli : public nnlab::testing::TempDirTest {};
+
+TEST_F(OnnxCli, ExportImportEvaluate) {
+  using nnlab::testing::run_nnlab;
+  auto r = run_nnlab("train xor --epochs 3 --quiet --out '" + path("run") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_nnlab("export '" + path("run") + "' --format onnx --out '" + path("xor.onnx") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "(ONNX, opset 17)");
+  onnx::ModelProto m = parse(nnlab::testing::read_bytes(path("xor.onnx")));
+  std::map<std::string, std::string> props;
+  for (const auto& p : m.metadata_props()) props[p.key()] = p.value();
+  EXPECT_EQ(props["nnlab.experiment_name"], "xor");
+  EXPECT_TRUE(props.count("nnlab.experiment"));
+  r = run_nnlab("import '" + path("xor.onnx") + "' --out '" + path("back") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto a = run_nnlab("evaluate '" + path("run") + "'"), b = run_nnlab("evaluate '" + path("back") + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_CONTAINS(b.output, "accuracy");
+  EXPECT_EQ(a.output.substr(a.output.find(" on ")), b.output.substr(b.output.find(" on ")));
+
+  m.mutable_graph()->mutable_node(0)->set_op_type("Conv");
+  nnlab::testing::write_file(path("conv.onnx"), m.SerializeAsString());
+  r = run_nnlab("import '" + path("conv.onnx") + "' --out '" + path("conv") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_CONTAINS(r.output, "nnlab: error: " + path("conv.onnx") + ": node 'dense_1/Gemm' (Conv) is not an operator");
+  EXPECT_FALSE(fs::exists(path("conv"))) << "a refused import leaves no folder";
+  r = run_nnlab("export '" + path("run") + "' --format tflite --out '" + path("x") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "--format must be onnx, got 'tflite'");
 }
 
 TEST(OnnxCases, Write) {
