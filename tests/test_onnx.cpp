@@ -2,7 +2,7 @@
 // same predictions, and a second export is the same graph; damaged files are refused with a clear
 // nnlab::Error, never a crash; a model PyTorch exported imports and gives PyTorch's outputs.
 //
-// With NNLAB_ONNX_CASES set to a folder, OnnxCases.Write writes every case there (model.onnx, the
+// With NNLAB_ONNX_CASES set to a folder, OnnxCases.DISABLED_Write writes every case there (model.onnx, the
 // inputs and nnlab's outputs) for tests/onnx_runtime_check.py, which runs them in ONNX Runtime (the
 // ctest test onnx_runtime). With NNLAB_ONNX_RUN set to a run folder too, it adds that run's model on
 // its whole test set (the course MLP on Fashion-MNIST's 10,000 test images).
@@ -306,6 +306,39 @@ TEST(Onnx, EnsembleNeedsAKnownCombinationAndMatchingMembers) {
   EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "stacking", nullptr); }), "stacking needs");
 }
 
+// Keras's exporters (tf2onnx) write a dense layer as MatMul + Add; the bias may come first.
+TEST(Onnx, ImportsMatMulAndAddAsDense) {
+  Case c = make_case("mlp", layers(std::make_unique<Dense>(5, "relu"), std::make_unique<Dense>(3, "softmax")), {4}, 21);
+  onnx::ModelProto m = parse(onnx_export(c.model));
+  onnx::GraphProto g = m.graph();
+  m.mutable_graph()->clear_node();
+  for (const auto& n : g.node()) {
+    if (n.op_type() != "Gemm") {
+      *m.mutable_graph()->add_node() = n;
+      continue;
+    }
+    onnx::NodeProto* mm = m.mutable_graph()->add_node();
+    mm->set_op_type("MatMul");
+    mm->add_input(n.input(0));
+    mm->add_input(n.input(1));
+    mm->add_output(n.output(0) + "_mm");
+    onnx::NodeProto* add = m.mutable_graph()->add_node();
+    add->set_op_type("Add");
+    add->add_input(n.input(2));
+    add->add_input(n.output(0) + "_mm");
+    add->add_output(n.output(0));
+  }
+  Model back = onnx_import(m.SerializeAsString(), "matmul.onnx");
+  ASSERT_EQ(back.num_layers(), 2u);
+  EXPECT_EQ(back.layer(0).config()["activation"], "relu");
+  const Tensor a = c.model.predict(c.x), b = back.predict(c.x);
+  for (int64_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a.data()[i], b.data()[i], 1e-6f);
+  // An Add of two computed values is no bias.
+  m.mutable_graph()->mutable_node(1)->set_input(0, m.graph().node(0).output(0));
+  EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "add.onnx"); }),
+                  "nnlab reads an Add only as a dense layer's bias");
+}
+
 // The commands: a run folder exports with its experiment's name, imports into a run folder that
 // evaluate reads with the same figures, and an operator nnlab has no layer for is one line and exit 1.
 class OnnxCli : public nnlab::testing::TempDirTest {};
@@ -342,7 +375,8 @@ TEST_F(OnnxCli, ExportImportEvaluate) {
   EXPECT_CONTAINS(r.output, "--format must be onnx, got 'tflite'");
 }
 
-TEST(OnnxCases, Write) {
+// DISABLED_: run only by tests/onnx_runtime_check.py (--gtest_also_run_disabled_tests).
+TEST(OnnxCases, DISABLED_Write) {
   const char* out = std::getenv("NNLAB_ONNX_CASES");
   if (!out) GTEST_SKIP() << "NNLAB_ONNX_CASES is not set (tests/onnx_runtime_check.py sets it)";
   for (Case& c : all_cases()) write_case(fs::path(out) / c.name, c.model, c.x, {{"nnlab.experiment_name", c.name}});

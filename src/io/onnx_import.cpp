@@ -317,6 +317,19 @@ class Importer {
         return;
       }
       spec = "sigmoid";
+    } else if (op == "Abs") {
+      // softsign as PyTorch writes it: x / (1 + |x|)
+      const onnx::NodeProto* add = next_using(0, out);
+      const bool add_one = add && add->op_type() == "Add" && add->input_size() == 2 &&
+                           scalar_is(*add, add->input(0) == out ? 1 : 0, 1.0f);
+      const onnx::NodeProto* div = add_one ? next_using(1, add->output(0)) : nullptr;
+      check(div && div->op_type() == "Div" && div->input_size() == 2 && div->input(0) == cur_ &&
+                div->input(1) == add->output(0),
+            where(n) + ": nnlab reads Abs only as part of softsign (x / (1 + |x|))");
+      i_ += 2;
+      add_activation("softsign", where(n));
+      cur_ = div->output(0);
+      return;
     } else if (op == "Mul" || op == "Div") {
       // gelu: x * (1 / sqrt 2) (or x / sqrt 2) -> Erf -> + 1 -> * x -> * 0.5
       const bool scaled = op == "Mul" ? scalar_is(n, 1, 0.70710678f) : scalar_is(n, 1, 1.41421356f);
@@ -339,7 +352,7 @@ class Importer {
     } else {
       throw Error(where(n) + " is not an operator nnlab can represent (it reads Gemm, MatMul, Add, Relu, Sigmoid, "
                              "Tanh, LeakyRelu, Elu, Selu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, "
-                             "BatchNormalization, Dropout, Identity and gelu's Erf formula)");
+                             "BatchNormalization, Dropout, Identity, and gelu's, swish's and softsign's formulas)");
     }
     add_activation(spec, where(n));
     cur_ = out;

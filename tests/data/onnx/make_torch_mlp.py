@@ -1,6 +1,7 @@
 """Makes torch_mlp.onnx and torch_mlp.json for tests/test_onnx.cpp (Onnx.ImportsPyTorchsExport).
 
-A small MLP as PyTorch users write one (Flatten, Linear, BatchNorm1d, ReLU, Dropout, Tanh, Softmax),
+A small MLP as PyTorch users write one (Flatten, Linear with and without bias, BatchNorm1d, Dropout, and
+ReLU, Tanh, LeakyReLU, GELU, SiLU, ELU, SELU, Hardsigmoid, Softplus, Softsign, Sigmoid, Softmax),
 trained for no step but with random weights and running statistics, exported with torch.onnx.export
 (the TorchScript exporter, opset 17), and its outputs on 5 random inputs. Run with a Python that has
 torch: python make_torch_mlp.py (writes beside itself).
@@ -21,7 +22,23 @@ model = torch.nn.Sequential(
     torch.nn.Tanh(),
     torch.nn.Linear(8, 4, bias=False),
     torch.nn.LeakyReLU(0.1),
-    torch.nn.Linear(4, 3),
+    torch.nn.Linear(4, 6),
+    torch.nn.GELU(),
+    torch.nn.Linear(6, 6),
+    torch.nn.SiLU(),
+    torch.nn.Linear(6, 6),
+    torch.nn.ELU(0.5),
+    torch.nn.Linear(6, 6),
+    torch.nn.SELU(),
+    torch.nn.Linear(6, 6),
+    torch.nn.Hardsigmoid(),
+    torch.nn.Linear(6, 6),
+    torch.nn.Softplus(),
+    torch.nn.Linear(6, 6),
+    torch.nn.Softsign(),
+    torch.nn.Linear(6, 6),
+    torch.nn.Sigmoid(),
+    torch.nn.Linear(6, 3),
     torch.nn.Softmax(dim=1),
 )
 with torch.no_grad():
