@@ -248,20 +248,25 @@ TEST(Onnx, DamagedFilesAreRefusedClearly) {
   EXPECT_CONTAINS(error_of([] { load_onnx("/nonexistent/model.onnx"); }), "/nonexistent/model.onnx");
 }
 
-// tests/data/onnx/torch_mlp.onnx: an MLP exported by torch.onnx.export, with inputs and PyTorch's
-// outputs beside it (tests/data/onnx/make_torch_mlp.py made all three).
+// tests/data/onnx/torch_mlp.onnx and torch_dynamo_mlp.onnx: MLPs exported by torch.onnx.export (the
+// TorchScript exporter, opset 17, and the torch.export-based one, PyTorch's default, opset 20), with
+// inputs and PyTorch's outputs beside them (tests/data/onnx/make_torch_*.py made them).
 TEST(Onnx, ImportsPyTorchsExport) {
   const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
-  Model m = load_onnx((dir / "torch_mlp.onnx").string());
-  const nlohmann::json ref = parse_json(nnlab::testing::read_bytes(dir / "torch_mlp.json"), "torch_mlp.json");
-  const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
-  const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
-  Tensor x({static_cast<int64_t>(xs.size()), static_cast<int64_t>(xs[0].size())});
-  for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * xs[0].size());
-  const Tensor y = m.predict(x);
-  ASSERT_EQ(y.cols(), static_cast<int64_t>(ys[0].size()));
-  for (size_t r = 0; r < ys.size(); ++r)
-    for (size_t k = 0; k < ys[r].size(); ++k) EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+  for (const std::string name : {"torch_mlp", "torch_dynamo_mlp"}) {
+    SCOPED_TRACE(name);
+    Model m = load_onnx((dir / (name + ".onnx")).string());
+    const nlohmann::json ref = parse_json(nnlab::testing::read_bytes(dir / (name + ".json")), name + ".json");
+    const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
+    const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
+    Tensor x({static_cast<int64_t>(xs.size()), static_cast<int64_t>(xs[0].size())});
+    for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * xs[0].size());
+    const Tensor y = m.predict(x);
+    ASSERT_EQ(y.cols(), static_cast<int64_t>(ys[0].size()));
+    for (size_t r = 0; r < ys.size(); ++r)
+      for (size_t k = 0; k < ys[r].size(); ++k)
+        EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+  }
 }
 
 // Ensembles of three members (softmax outputs, and single sigmoid outputs) for each combination:

@@ -64,6 +64,8 @@ class Importer {
                                      " outputs; nnlab reads a model with one");
     const Shape input = input_shape();
     rank_ = input.size() + 1;
+    features_ = 1;
+    for (int64_t d : input) features_ = features_ > std::numeric_limits<int64_t>::max() / d ? -1 : features_ * d;
     for (const auto& n : g_.node())
       if (n.op_type() != "Constant") nodes_.push_back(&n);
     for (i_ = 0; i_ < nodes_.size();) step();
@@ -257,6 +259,17 @@ class Importer {
       return;
     }
     if (op == "Gemm" || op == "MatMul") return dense(n, out);
+    if (op == "Reshape") {
+      // A flatten as PyTorch's torch.export-based exporter writes one: Reshape to (-1 or 0, features).
+      const std::vector<int64_t> shape = ints(n, 1);
+      check(shape.size() == 2 && (shape[0] == -1 || shape[0] == 0) && shape[1] == features_,
+            where(n) + ": shape " + dims_str(shape) + "; nnlab reads a Reshape only as a flatten, to (-1, " +
+                std::to_string(features_) + "), or as part of maxout");
+      layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
+      rank_ = 2;
+      cur_ = out;
+      return;
+    }
     if (op == "Flatten") {
       check(attr_i(n, "axis", 1) == 1, where(n) + ": axis " + std::to_string(attr_i(n, "axis", 1)) +
                                            "; nnlab's flatten keeps the batch axis alone (axis 1)");
@@ -280,6 +293,12 @@ class Importer {
     // Element-wise activations.
     std::string spec;
     if (op == "Relu") spec = "relu";
+    else if (op == "Gelu") {  // opset 20
+      const auto* a = attr(n, "approximate");
+      check(!a || a->s() == "none", where(n) + ": approximate='" + (a ? a->s() : std::string()) +
+                                        "'; nnlab's gelu is the exact one (erf)");
+      spec = "gelu";
+    }
     else if (op == "Tanh") spec = "tanh";
     else if (op == "Softplus") spec = "softplus";
     else if (op == "Softsign") spec = "softsign";
@@ -351,7 +370,7 @@ class Importer {
       return;
     } else {
       throw Error(where(n) + " is not an operator nnlab can represent (it reads Gemm, MatMul, Add, Relu, Sigmoid, "
-                             "Tanh, LeakyRelu, Elu, Selu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, "
+                             "Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, Reshape, "
                              "BatchNormalization, Dropout, Identity, and gelu's, swish's and softsign's formulas)");
     }
     add_activation(spec, where(n));
@@ -397,11 +416,11 @@ class Importer {
     }
     // maxout: Reshape to (N, units, pieces), ReduceMax over the pieces (axis 2), keepdims 0.
     const onnx::NodeProto* reshape = next_using(0, out);
-    if (reshape && reshape->op_type() == "Reshape" && reshape->input(0) == out) {
+    if (reshape && reshape->op_type() == "Reshape" && reshape->input(0) == out && ints(*reshape, 1).size() == 3) {
       const std::vector<int64_t> shape = ints(*reshape, 1);
       const onnx::NodeProto* max = next_using(1, reshape->output(0));
       check(shape.size() == 3 && (shape[0] == 0 || shape[0] == -1) && shape[1] >= 1 && shape[2] >= 2 &&
-                shape[1] * shape[2] == units && max && max->op_type() == "ReduceMax",
+                units % shape[1] == 0 && units / shape[1] == shape[2] && max && max->op_type() == "ReduceMax",
             where(*reshape) + ": nnlab reads a Reshape only as part of maxout (Reshape to (N, units, pieces) and "
                               "ReduceMax over the pieces)");
       std::vector<int64_t> axes;
@@ -414,6 +433,7 @@ class Importer {
                          {{"kernel", std::move(w)}, {"bias", std::move(*b)}},
                          where(n)});
       cur_ = max->output(0);
+      features_ = shape[1];
       i_ += 2;
       return;
     }
@@ -422,6 +442,7 @@ class Importer {
                where(n)};
     if (b) l.params["bias"] = std::move(*b);
     layers_.push_back(std::move(l));
+    features_ = units;
     cur_ = out;
   }
 
@@ -433,6 +454,7 @@ class Importer {
   std::vector<const onnx::NodeProto*> nodes_;
   size_t i_ = 0;
   size_t rank_ = 2;
+  int64_t features_ = 0;  // the values of one sample at cur_ (-1: too many to count)
   std::string cur_;
   std::vector<LayerOut> layers_;
 };

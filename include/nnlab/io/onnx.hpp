@@ -8,9 +8,10 @@
 // metadata carries nnlab.version and whatever the caller adds (nnlab.experiment_name,
 // nnlab.class_names as a JSON list, nnlab.experiment).
 //
-// Import reads such a chain back, as nnlab and PyTorch's and Keras's exporters write an MLP (Gemm or
-// MatMul + Add, the activations above, Softmax, Flatten, BatchNormalization, Dropout / Identity);
-// anything else is refused with one line naming the node and its operator.
+// Import reads such a chain back, as nnlab and PyTorch's exporters (TorchScript and torch.export)
+// write an MLP: Gemm or MatMul + Add, the activations above (also as Gelu, and softsign as
+// x / (1 + |x|)), Softmax, Flatten or a Reshape to (-1, features), BatchNormalization, Dropout /
+// Identity; anything else is refused with one line naming the node and its operator.
 #pragma once
 #include <map>
 #include <string>
