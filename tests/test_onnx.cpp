@@ -248,6 +248,31 @@ TEST(Onnx, DamagedFilesAreRefusedClearly) {
   EXPECT_CONTAINS(error_of([] { load_onnx("/nonexistent/model.onnx"); }), "/nonexistent/model.onnx");
 }
 
+// Random bytes changed in a good file, many times: each result is a model or an nnlab::Error naming
+// the file, never a crash or another exception (scripts/fuzz.sh's fuzz_onnx goes further).
+TEST(Onnx, RandomlyDamagedFilesNeverCrash) {
+  Case c = make_case("mlp",
+                     layers(std::make_unique<Dense>(3, "leaky_relu(0.1)"), std::make_unique<BatchNorm>(),
+                            std::make_unique<Maxout>(2, 2), std::make_unique<Dense>(2, "softmax")),
+                     {4}, 5);
+  const std::string good = onnx_export(c.model);
+  std::mt19937 rng(17);
+  int refused = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bad = good;
+    const int changes = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < changes; ++k) bad[rng() % bad.size()] = static_cast<char>(rng() & 0xff);
+    try {
+      Model m = onnx_import(bad, "damaged.onnx");
+      m.predict(c.x);
+    } catch (const Error& e) {
+      ASSERT_TRUE(nnlab::testing::contains(e.what(), "damaged.onnx")) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 100);
+}
+
 // tests/data/onnx/torch_mlp.onnx and torch_dynamo_mlp.onnx: MLPs exported by torch.onnx.export (the
 // TorchScript exporter, opset 17, and the torch.export-based one, PyTorch's default, opset 20), with
 // inputs and PyTorch's outputs beside them (tests/data/onnx/make_torch_*.py made them).

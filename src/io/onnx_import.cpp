@@ -204,8 +204,9 @@ class Importer {
       if (a.name() == name) return &a;
     return nullptr;
   }
-  static float attr_f(const onnx::NodeProto& n, const std::string& name, float def) {
+  float attr_f(const onnx::NodeProto& n, const std::string& name, float def) const {
     const auto* a = attr(n, name);
+    check(!a || std::isfinite(a->f()), where(n) + ": attribute " + name + " is not a finite number");
     return a ? a->f() : def;
   }
   static int64_t attr_i(const onnx::NodeProto& n, const std::string& name, int64_t def) {
