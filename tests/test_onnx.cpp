@@ -246,6 +246,13 @@ TEST(Onnx, DamagedFilesAreRefusedClearly) {
     EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "short.onnx"); }), "holds 3 bytes");
   }
   EXPECT_CONTAINS(error_of([] { load_onnx("/nonexistent/model.onnx"); }), "/nonexistent/model.onnx");
+  {  // a node without outputs inside swish's Sigmoid + Mul (found by a sanitized fuzzing run)
+    Case s = make_case("swish", layers(std::make_unique<Dense>(3, "swish")), {4}, 8);
+    onnx::ModelProto m = parse(onnx_export(s.model));
+    ASSERT_EQ(m.graph().node(2).op_type(), "Mul");
+    m.mutable_graph()->mutable_node(2)->clear_output();
+    EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "nooutput.onnx"); }), "nooutput.onnx");
+  }
 }
 
 // Random bytes changed in a good file, many times: each result is a model or an nnlab::Error naming

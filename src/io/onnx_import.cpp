@@ -214,10 +214,11 @@ class Importer {
     return a ? a->i() : def;
   }
 
-  // The next node (after k more) when it exists and takes `value` as one of its inputs.
+  // The next node (after k more) when it exists, has an output and takes `value` as one of its inputs.
   const onnx::NodeProto* next_using(size_t k, const std::string& value) const {
     if (i_ + k >= nodes_.size()) return nullptr;
     const onnx::NodeProto* n = nodes_[i_ + k];
+    if (n->output_size() < 1) return nullptr;
     for (const auto& in : n->input())
       if (in == value) return n;
     return nullptr;
