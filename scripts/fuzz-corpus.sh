@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 out=$1
 nnlab=$(realpath "$2")
 rm -rf "$out"
-mkdir -p "$out"/{idx,csv,safetensors,checkpoint,nnds,experiment,history}
+mkdir -p "$out"/{idx,csv,safetensors,checkpoint,nnds,experiment,history,onnx}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -59,6 +59,8 @@ restore_best_weights = true
 TOML
 OMP_NUM_THREADS=1 "$nnlab" train "$work/exp.toml" --quiet --out "$work/run" >/dev/null
 cp "$work/run/model.safetensors" "$out/safetensors/model"
+"$nnlab" export "$work/run" --format onnx --out "$out/onnx/model.onnx" >/dev/null
+cp tests/data/onnx/torch_mlp.onnx "$out/onnx/torch_mlp.onnx"
 cp "$work/run/checkpoint.safetensors" "$out/checkpoint/checkpoint"
 cp "$work/run/history.csv" "$out/history/history.csv"
 printf 'epoch,loss,val_loss\n0,1.5,\n1,0.5,0.7\n' >"$out/history/gaps.csv"

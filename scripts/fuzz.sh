@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(idx csv safetensors checkpoint nnds experiment history)
+[ ${#targets[@]} -eq 0 ] && targets=(idx csv safetensors checkpoint nnds experiment history onnx)
 bash scripts/asan-build.sh nnlab_cli $(printf 'fuzz_%s ' "${targets[@]}")
 bash scripts/fuzz-corpus.sh build-asan/fuzz-seeds build-asan/nnlab
 mkdir -p build-asan/fuzz-crashes build-asan/fuzz-logs

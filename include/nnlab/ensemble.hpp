@@ -130,6 +130,9 @@ class Ensemble {
 // exists and that all members share the ensemble's input and output shapes (and the combiner takes
 // K * C inputs); a missing or mismatched member, or a corrupt file, is an nnlab::Error naming it.
 Ensemble load_ensemble(const std::string& path);
+// The ensemble as one ONNX graph (io/onnx.hpp's onnx_export_ensemble) computing `combination`,
+// with its class names and experiment name in the metadata, written to `out`.
+void save_ensemble_onnx(Ensemble& ensemble, Combination combination, const std::string& out);
 
 // ---- evaluation -------------------------------------------------------------------------------
 

@@ -78,5 +78,6 @@ void add_plot(CLI::App& app);            // plot (run curves, run comparison, ac
 void add_augment(CLI::App& app);         // augment (preview grid as PNG)
 void add_data(CLI::App& app);             // data (list, convert, synth, download)
 void add_report(CLI::App& app);           // report (report.html of a run, a sweep, or several runs)
+void add_onnx(CLI::App& app);            // export (ONNX), import (ONNX)
 
 }  // namespace nnlab::cli

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   nnlab::cli::add_plot(app);
   nnlab::cli::add_augment(app);
   nnlab::cli::add_report(app);
+  nnlab::cli::add_onnx(app);
   // The first word that is not an option names the command: say so when it names none.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];

@@ -1,0 +1,430 @@
+// ONNX export and import (io/onnx.hpp): every layer and activation exports, imports back to the
+// same predictions, and a second export is the same graph; damaged files are refused with a clear
+// nnlab::Error, never a crash; a model PyTorch exported imports and gives PyTorch's outputs.
+//
+// With NNLAB_ONNX_CASES set to a folder, OnnxCases.DISABLED_Write writes every case there (model.onnx, the
+// inputs and nnlab's outputs) for tests/onnx_runtime_check.py, which runs them in ONNX Runtime (the
+// ctest test onnx_runtime). With NNLAB_ONNX_RUN set to a run folder too, it adds that run's model on
+// its whole test set (the course MLP on Fashion-MNIST's 10,000 test images).
+#include <onnx/onnx_pb.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "nnlab/activations/activation.hpp"
+#include "nnlab/config_reader.hpp"
+#include "nnlab/ensemble.hpp"
+#include "nnlab/experiment.hpp"
+#include "nnlab/io/onnx.hpp"
+#include "nnlab/io/safetensors.hpp"
+#include "nnlab/layers/activation_layer.hpp"
+#include "nnlab/layers/batch_norm.hpp"
+#include "nnlab/layers/dense.hpp"
+#include "nnlab/layers/dropout.hpp"
+#include "nnlab/layers/flatten.hpp"
+#include "nnlab/layers/maxout.hpp"
+#include "cli_runner.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using namespace nnlab;
+using nnlab::testing::error_of;
+
+namespace {
+
+struct Case {
+  std::string name;
+  Model model;
+  Tensor x;  // (batch, input...)
+};
+
+// Parameters and running statistics drawn at random (variances positive), so a wrong formula or
+// layout shows; inputs in [-3, 3) reach both sides of every activation's kink.
+void randomise(Model& m, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (NamedTensor& t : m.named_tensors()) {
+    const bool variance = t.name.find("moving_variance") != std::string::npos;
+    for (float& v : t.value) v = variance ? 0.2f + std::fabs(u(rng)) : u(rng);
+  }
+}
+
+Tensor random_input(Shape sample, int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  Shape s{n};
+  s.insert(s.end(), sample.begin(), sample.end());
+  Tensor x(s);
+  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = u(rng);
+  return x;
+}
+
+Case make_case(std::string name, std::vector<std::unique_ptr<Layer>> layers, Shape input, uint32_t seed) {
+  Case c{std::move(name), Model(), {}};
+  for (auto& l : layers) c.model.add(std::move(l));
+  c.model.build(input, seed);
+  randomise(c.model, seed);
+  c.x = random_input(input, 7, seed + 1);
+  return c;
+}
+
+template <class... L>
+std::vector<std::unique_ptr<Layer>> layers(std::unique_ptr<L>... l) {
+  std::vector<std::unique_ptr<Layer>> v;
+  (v.push_back(std::move(l)), ...);
+  return v;
+}
+
+DenseOptions dense_options(int64_t units, const std::string& act, bool bias) {
+  DenseOptions o;
+  o.units = units;
+  o.activation = act;
+  o.use_bias = bias;
+  return o;
+}
+
+// Every layer and every activation (with a parameter other than its default where it takes one).
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  uint32_t seed = 1;
+  std::vector<std::string> acts = activation_names();
+  acts.push_back("leaky_relu(0.05)");
+  acts.push_back("elu(0.7)");
+  for (const std::string& a : acts) {
+    const std::string id = a.substr(0, a.find('(')) + (a.find('(') != std::string::npos ? "_param" : "");
+    cases.push_back(make_case("dense_" + id, layers(std::make_unique<Dense>(dense_options(5, a, true))), {6}, seed++));
+    cases.push_back(make_case("activation_" + id,
+                              layers(std::make_unique<Dense>(dense_options(5, "linear", true)),
+                                     std::make_unique<Dropout>(0.3f), std::make_unique<ActivationLayer>(a)),
+                              {6}, seed++));
+  }
+  cases.push_back(make_case("dense_no_bias", layers(std::make_unique<Dense>(dense_options(4, "tanh", false))), {6}, seed++));
+  cases.push_back(make_case("maxout", layers(std::make_unique<Maxout>(4, 3), std::make_unique<Dense>(3, "softmax")), {6}, seed++));
+  cases.push_back(make_case("batch_norm",
+                            layers(std::make_unique<Dense>(5, "linear"), std::make_unique<BatchNorm>(0.9f, 1e-3f),
+                                   std::make_unique<ActivationLayer>("relu")),
+                            {6}, seed++));
+  cases.push_back(make_case("flatten_mlp",
+                            layers(std::make_unique<Flatten>(), std::make_unique<Dense>(8, "relu"),
+                                   std::make_unique<Dropout>(0.5f), std::make_unique<Dense>(4, "softmax")),
+                            {3, 4}, seed++));
+  return cases;
+}
+
+void write_floats(const fs::path& p, const Tensor& t) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.size() * sizeof(float)));
+}
+
+// One case for onnx_runtime_check.py: model.onnx, input.f32, output.f32 and their shapes.
+void write_case(const fs::path& dir, Model& m, const Tensor& x, const std::map<std::string, std::string>& meta = {}) {
+  fs::create_directories(dir);
+  save_onnx(m, (dir / "model.onnx").string(), meta);
+  const Tensor y = m.predict(x);
+  write_floats(dir / "input.f32", x);
+  write_floats(dir / "output.f32", y);
+  std::ofstream(dir / "shapes.json") << nlohmann::json{{"input", x.shape()}, {"output", y.shape()}}.dump();
+}
+
+onnx::ModelProto parse(const std::string& bytes) {
+  onnx::ModelProto m;
+  EXPECT_TRUE(m.ParseFromString(bytes));
+  return m;
+}
+
+// The graph's computation: the operators with their attributes and the initializers' values in
+// order, leaving out the names nnlab gives values (which follow its layers' names).
+std::string computation(const std::string& bytes) {
+  const onnx::ModelProto m = parse(bytes);
+  std::string s;
+  for (const auto& n : m.graph().node()) {
+    s += n.op_type() + "(";
+    for (const auto& a : n.attribute()) s += a.ShortDebugString() + ";";
+    s += ")\n";
+  }
+  for (const auto& t : m.graph().initializer()) {
+    s += std::to_string(t.data_type()) + ":";
+    for (int64_t d : t.dims()) s += std::to_string(d) + ",";
+    s += t.raw_data() + "|";
+    for (int64_t v : t.int64_data()) s += std::to_string(v) + ",";
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST(Onnx, EveryLayerAndActivationRoundTrips) {
+  for (Case& c : all_cases()) {
+    SCOPED_TRACE(c.name);
+    const std::string first = onnx_export(c.model, {{"nnlab.experiment_name", c.name}});
+    std::map<std::string, std::string> meta;
+    Model back = onnx_import(first, c.name + ".onnx", &meta);
+    EXPECT_EQ(meta["nnlab.experiment_name"], c.name);
+    EXPECT_FALSE(meta["nnlab.version"].empty());
+    const Tensor a = c.model.predict(c.x), b = back.predict(c.x);
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a.data()[i], b.data()[i], 1e-6f) << "value " << i;
+    // export -> import -> export gives the same graph.
+    EXPECT_EQ(computation(onnx_export(back)), computation(first));
+  }
+}
+
+TEST(Onnx, GraphHasNamedInputOutputAndAnyBatch) {
+  Case c = make_case("mlp", layers(std::make_unique<Dense>(3, "relu"), std::make_unique<Dense>(2, "softmax")), {4}, 9);
+  const onnx::ModelProto m = parse(onnx_export(c.model, {{"nnlab.class_names", "[\"a\",\"b\"]"}}));
+  EXPECT_EQ(m.opset_import(0).version(), kOnnxOpset);
+  ASSERT_EQ(m.graph().input_size(), 1);
+  ASSERT_EQ(m.graph().output_size(), 1);
+  EXPECT_EQ(m.graph().input(0).name(), "input");
+  EXPECT_EQ(m.graph().output(0).name(), "output");
+  const auto& in = m.graph().input(0).type().tensor_type().shape();
+  ASSERT_EQ(in.dim_size(), 2);
+  EXPECT_EQ(in.dim(0).dim_param(), "N");
+  EXPECT_EQ(in.dim(1).dim_value(), 4);
+  EXPECT_EQ(m.graph().output(0).type().tensor_type().shape().dim(1).dim_value(), 2);
+  std::map<std::string, std::string> props;
+  for (const auto& p : m.metadata_props()) props[p.key()] = p.value();
+  EXPECT_EQ(props["nnlab.class_names"], "[\"a\",\"b\"]");
+  EXPECT_TRUE(props.count("nnlab.version"));
+}
+
+// Damaged files: every truncation, a missing initializer, shapes that do not chain, an operator
+// nnlab has no layer for. Each is an nnlab::Error naming the file (and the node), never a crash.
+TEST(Onnx, DamagedFilesAreRefusedClearly) {
+  Case c = make_case("mlp", layers(std::make_unique<Dense>(3, "relu"), std::make_unique<Dense>(2, "softmax")), {4}, 3);
+  const std::string good = onnx_export(c.model);
+  // A cut after the graph and the opset (in the metadata) still parses: then the model read must be
+  // the whole model. Every other cut is refused naming the file.
+  const Tensor want = c.model.predict(c.x);
+  size_t refused = 0, whole = 0;
+  for (size_t len = 0; len < good.size(); ++len) {
+    try {
+      Model m = onnx_import(good.substr(0, len), "cut.onnx");
+      const Tensor got = m.predict(c.x);
+      ASSERT_EQ(got.shape(), want.shape()) << "length " << len;
+      for (int64_t i = 0; i < got.size(); ++i) ASSERT_EQ(got.data()[i], want.data()[i]) << "length " << len;
+      ++whole;
+    } catch (const Error& e) {
+      ASSERT_TRUE(nnlab::testing::contains(e.what(), "cut.onnx")) << "length " << len << ": " << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, good.size() * 9 / 10) << "cuts refused, of " << good.size() << " (" << whole << " whole models)";
+  {
+    onnx::ModelProto m = parse(good);
+    m.mutable_graph()->mutable_initializer()->DeleteSubrange(0, 1);  // dense_1.kernel
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "missing.onnx"); });
+    EXPECT_CONTAINS(msg, "missing.onnx: node 'dense_1/Gemm' (Gemm)");
+    EXPECT_CONTAINS(msg, "'dense_1.kernel' must be an initializer");
+  }
+  {
+    onnx::ModelProto m = parse(good);
+    onnx::TensorProto* w = m.mutable_graph()->mutable_initializer(2);  // dense_2.kernel (3, 2) -> (4, 2)
+    ASSERT_EQ(w->name(), "dense_2.kernel");
+    w->set_dims(0, 4);
+    w->set_raw_data(std::string(4 * 2 * sizeof(float), '\0'));
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "chain.onnx"); });
+    EXPECT_CONTAINS(msg, "chain.onnx: node 'dense_2/Gemm' (Gemm): kernel has shape [4, 2]");
+    EXPECT_CONTAINS(msg, "do not chain");
+  }
+  {
+    onnx::ModelProto m = parse(good);
+    m.mutable_graph()->mutable_node(1)->set_op_type("Conv");
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "conv.onnx"); });
+    EXPECT_CONTAINS(msg, "conv.onnx: node 'dense_1/Relu' (Conv) is not an operator nnlab can represent");
+  }
+  {
+    onnx::ModelProto m = parse(good);
+    m.mutable_graph()->mutable_initializer(0)->set_raw_data("abc");
+    EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "short.onnx"); }), "holds 3 bytes");
+  }
+  EXPECT_CONTAINS(error_of([] { load_onnx("/nonexistent/model.onnx"); }), "/nonexistent/model.onnx");
+  {  // a node without outputs inside swish's Sigmoid + Mul (found by a sanitized fuzzing run)
+    Case s = make_case("swish", layers(std::make_unique<Dense>(3, "swish")), {4}, 8);
+    onnx::ModelProto m = parse(onnx_export(s.model));
+    ASSERT_EQ(m.graph().node(2).op_type(), "Mul");
+    m.mutable_graph()->mutable_node(2)->clear_output();
+    EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "nooutput.onnx"); }), "nooutput.onnx");
+  }
+}
+
+// Random bytes changed in a good file, many times: each result is a model or an nnlab::Error naming
+// the file, never a crash or another exception (scripts/fuzz.sh's fuzz_onnx goes further).
+TEST(Onnx, RandomlyDamagedFilesNeverCrash) {
+  Case c = make_case("mlp",
+                     layers(std::make_unique<Dense>(3, "leaky_relu(0.1)"), std::make_unique<BatchNorm>(),
+                            std::make_unique<Maxout>(2, 2), std::make_unique<Dense>(2, "softmax")),
+                     {4}, 5);
+  const std::string good = onnx_export(c.model);
+  std::mt19937 rng(17);
+  int refused = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    std::string bad = good;
+    const int changes = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < changes; ++k) bad[rng() % bad.size()] = static_cast<char>(rng() & 0xff);
+    try {
+      Model m = onnx_import(bad, "damaged.onnx");
+      m.predict(c.x);
+    } catch (const Error& e) {
+      ASSERT_TRUE(nnlab::testing::contains(e.what(), "damaged.onnx")) << e.what();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 100);
+}
+
+// tests/data/onnx/torch_mlp.onnx and torch_dynamo_mlp.onnx: MLPs exported by torch.onnx.export (the
+// TorchScript exporter, opset 17, and the torch.export-based one, PyTorch's default, opset 20), with
+// inputs and PyTorch's outputs beside them (tests/data/onnx/make_torch_*.py made them).
+TEST(Onnx, ImportsPyTorchsExport) {
+  const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
+  for (const std::string name : {"torch_mlp", "torch_dynamo_mlp"}) {
+    SCOPED_TRACE(name);
+    Model m = load_onnx((dir / (name + ".onnx")).string());
+    const nlohmann::json ref = parse_json(nnlab::testing::read_bytes(dir / (name + ".json")), name + ".json");
+    const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
+    const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
+    Tensor x({static_cast<int64_t>(xs.size()), static_cast<int64_t>(xs[0].size())});
+    for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * xs[0].size());
+    const Tensor y = m.predict(x);
+    ASSERT_EQ(y.cols(), static_cast<int64_t>(ys[0].size()));
+    for (size_t r = 0; r < ys.size(); ++r)
+      for (size_t k = 0; k < ys[r].size(); ++k)
+        EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+  }
+}
+
+// Ensembles of three members (softmax outputs, and single sigmoid outputs) for each combination:
+// ONNX Runtime's "output" and "class" must be nnlab's combine_* outputs and decisions.
+void write_ensemble_cases(const fs::path& out) {
+  for (const int64_t cols : {4, 1}) {
+    const std::string act = cols == 1 ? "sigmoid" : "softmax";
+    std::vector<Case> members;
+    for (uint32_t k = 0; k < 3; ++k)
+      members.push_back(make_case("m", layers(std::make_unique<Dense>(6, "relu"), std::make_unique<Dense>(cols, act)), {5},
+                                  100 + k * 7 + static_cast<uint32_t>(cols)));
+    Tensor x = random_input({5}, 64, 7);
+    std::vector<Tensor> outs;
+    std::vector<Model*> ptrs;
+    for (Case& m : members) {
+      outs.push_back(m.model.predict(x));
+      ptrs.push_back(&m.model);
+    }
+    Case combiner = make_case("c", layers(std::make_unique<Dense>(cols, act)), {3 * cols}, 55);
+    for (const std::string comb : {"vote", "average", "stacking"}) {
+      const EnsemblePrediction p = comb == "vote"      ? combine_vote(outs)
+                                   : comb == "average" ? combine_average(outs)
+                                                       : combine_stacking(combiner.model, outs);
+      const fs::path dir = out / ("ensemble_" + comb + (cols == 1 ? "_sigmoid" : ""));
+      fs::create_directories(dir);
+      nnlab::testing::write_file(dir / "model.onnx", onnx_export_ensemble(ptrs, comb, &combiner.model));
+      write_floats(dir / "input.f32", x);
+      write_floats(dir / "output.f32", p.outputs);
+      std::ofstream(dir / "class.i64", std::ios::binary)
+          .write(reinterpret_cast<const char*>(p.classes.data()), static_cast<std::streamsize>(p.classes.size() * 8));
+      std::ofstream(dir / "shapes.json") << nlohmann::json{{"input", x.shape()}, {"output", p.outputs.shape()}}.dump();
+    }
+  }
+}
+
+TEST(Onnx, EnsembleNeedsAKnownCombinationAndMatchingMembers) {
+  Case a = make_case("a", layers(std::make_unique<Dense>(3, "softmax")), {4}, 1);
+  Case b = make_case("b", layers(std::make_unique<Dense>(2, "softmax")), {4}, 2);
+  EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model, &b.model}, "average", nullptr); }),
+                  "ensemble member 2 has shapes");
+  EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "median", nullptr); }), "'median' is not vote");
+  EXPECT_CONTAINS(error_of([&] { onnx_export_ensemble({&a.model}, "stacking", nullptr); }), "stacking needs");
+}
+
+// Keras's exporters (tf2onnx) write a dense layer as MatMul + Add; the bias may come first.
+TEST(Onnx, ImportsMatMulAndAddAsDense) {
+  Case c = make_case("mlp", layers(std::make_unique<Dense>(5, "relu"), std::make_unique<Dense>(3, "softmax")), {4}, 21);
+  onnx::ModelProto m = parse(onnx_export(c.model));
+  onnx::GraphProto g = m.graph();
+  m.mutable_graph()->clear_node();
+  for (const auto& n : g.node()) {
+    if (n.op_type() != "Gemm") {
+      *m.mutable_graph()->add_node() = n;
+      continue;
+    }
+    onnx::NodeProto* mm = m.mutable_graph()->add_node();
+    mm->set_op_type("MatMul");
+    mm->add_input(n.input(0));
+    mm->add_input(n.input(1));
+    mm->add_output(n.output(0) + "_mm");
+    onnx::NodeProto* add = m.mutable_graph()->add_node();
+    add->set_op_type("Add");
+    add->add_input(n.input(2));
+    add->add_input(n.output(0) + "_mm");
+    add->add_output(n.output(0));
+  }
+  Model back = onnx_import(m.SerializeAsString(), "matmul.onnx");
+  ASSERT_EQ(back.num_layers(), 2u);
+  EXPECT_EQ(back.layer(0).config()["activation"], "relu");
+  const Tensor a = c.model.predict(c.x), b = back.predict(c.x);
+  for (int64_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a.data()[i], b.data()[i], 1e-6f);
+  // An Add of two computed values is no bias.
+  m.mutable_graph()->mutable_node(1)->set_input(0, m.graph().node(0).output(0));
+  EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "add.onnx"); }),
+                  "nnlab reads an Add only as a dense layer's bias");
+}
+
+// The commands: a run folder exports with its experiment's name, imports into a run folder that
+// evaluate reads with the same figures, and an operator nnlab has no layer for is one line and exit 1.
+class OnnxCli : public nnlab::testing::TempDirTest {};
+
+TEST_F(OnnxCli, ExportImportEvaluate) {
+  using nnlab::testing::run_nnlab;
+  auto r = run_nnlab("train xor --epochs 3 --quiet --out '" + path("run") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_nnlab("export '" + path("run") + "' --format onnx --out '" + path("xor.onnx") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "(ONNX, opset 17)");
+  onnx::ModelProto m = parse(nnlab::testing::read_bytes(path("xor.onnx")));
+  std::map<std::string, std::string> props;
+  for (const auto& p : m.metadata_props()) props[p.key()] = p.value();
+  EXPECT_EQ(props["nnlab.experiment_name"], "xor");
+  EXPECT_TRUE(props.count("nnlab.experiment"));
+  r = run_nnlab("import '" + path("xor.onnx") + "' --out '" + path("back") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto a = run_nnlab("evaluate '" + path("run") + "'"), b = run_nnlab("evaluate '" + path("back") + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  EXPECT_CONTAINS(b.output, "accuracy");
+  EXPECT_EQ(a.output.substr(a.output.find(" on ")), b.output.substr(b.output.find(" on ")));
+
+  m.mutable_graph()->mutable_node(0)->set_op_type("Conv");
+  nnlab::testing::write_file(path("conv.onnx"), m.SerializeAsString());
+  r = run_nnlab("import '" + path("conv.onnx") + "' --out '" + path("conv") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+  EXPECT_CONTAINS(r.output, "nnlab: error: " + path("conv.onnx") + ": node 'dense_1/Gemm' (Conv) is not an operator");
+  EXPECT_FALSE(fs::exists(path("conv"))) << "a refused import leaves no folder";
+  r = run_nnlab("export '" + path("run") + "' --format tflite --out '" + path("x") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "--format must be onnx, got 'tflite'");
+}
+
+// DISABLED_: run only by tests/onnx_runtime_check.py (--gtest_also_run_disabled_tests).
+TEST(OnnxCases, DISABLED_Write) {
+  const char* out = std::getenv("NNLAB_ONNX_CASES");
+  if (!out) GTEST_SKIP() << "NNLAB_ONNX_CASES is not set (tests/onnx_runtime_check.py sets it)";
+  for (Case& c : all_cases()) write_case(fs::path(out) / c.name, c.model, c.x, {{"nnlab.experiment_name", c.name}});
+  write_ensemble_cases(out);
+  if (const char* run = std::getenv("NNLAB_ONNX_RUN")) {
+    std::map<std::string, std::string> meta;
+    Model m = load_model((fs::path(run) / "model.safetensors").string(), &meta);
+    const Experiment e = Experiment::from_json(parse_json(meta.at("nnlab.experiment"), run), run);
+    const DataSources data = load_sources(e.data);
+    const auto* test = dynamic_cast<const InMemoryDataset*>(data.test.get());
+    ASSERT_NE(test, nullptr);
+    write_case(fs::path(out) / "run", m, test->x());
+  }
+}
