@@ -400,6 +400,20 @@ TEST_F(OnnxCli, ExportImportEvaluate) {
   EXPECT_CONTAINS(b.output, "accuracy");
   EXPECT_EQ(a.output.substr(a.output.find(" on ")), b.output.substr(b.output.find(" on ")));
 
+  // A model from elsewhere carries no experiment: evaluate asks for --dataset, and with it uses the
+  // loss the output implies (a sigmoid unit: binary cross-entropy, as xor trains with).
+  onnx::ModelProto foreign = m;
+  foreign.clear_metadata_props();
+  nnlab::testing::write_file(path("foreign.onnx"), foreign.SerializeAsString());
+  r = run_nnlab("import '" + path("foreign.onnx") + "' --out '" + path("foreign") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_nnlab("evaluate '" + path("foreign") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "pass --dataset");
+  r = run_nnlab("evaluate '" + path("foreign") + "' --dataset xor");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(a.output.substr(a.output.find(" on ")), r.output.substr(r.output.find(" on ")));
+
   m.mutable_graph()->mutable_node(0)->set_op_type("Conv");
   nnlab::testing::write_file(path("conv.onnx"), m.SerializeAsString());
   r = run_nnlab("import '" + path("conv.onnx") + "' --out '" + path("conv") + "'");

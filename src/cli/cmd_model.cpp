@@ -28,10 +28,25 @@ static std::string model_path(const std::string& arg) {
   return arg;
 }
 
-// The experiment a model was trained by, from its metadata.
-static Experiment experiment_of(const std::map<std::string, std::string>& meta, const std::string& path) {
+// The experiment a model was trained by, from its metadata. A model that carries none (one imported
+// from another framework's ONNX file) is evaluated on `dataset` with the loss its output implies:
+// softmax -> categorical cross-entropy, one sigmoid output -> binary cross-entropy, else mse.
+static Experiment experiment_of(const std::map<std::string, std::string>& meta, const std::string& path,
+                                const std::string& dataset = "", const Model* model = nullptr) {
   auto it = meta.find("nnlab.experiment");
-  check(it != meta.end(), path + ": the model carries no experiment; pass --dataset");
+  if (it == meta.end() && !dataset.empty() && model != nullptr) {
+    const std::string act = model->output_activation();
+    const std::string loss = act == "softmax"                                          ? "categorical_crossentropy"
+                             : act == "sigmoid" && shape_size(model->output_shape()) == 1 ? "binary_crossentropy"
+                                                                                          : "mse";
+    return Experiment::from_json({{"name", fs::path(path).parent_path().filename().string()},
+                                  {"data", {{"dataset", dataset}}},
+                                  {"model", {{"layers", model->config().at("layers")}}},
+                                  {"train", {{"loss", loss}}}},
+                                 path + " (no experiment in its metadata; --dataset " + dataset + ")");
+  }
+  check(it != meta.end(), path + ": the model carries no experiment (nnlab import --experiment NAME records one); "
+                                 "pass --dataset to evaluate it on a built-in dataset");
   const nlohmann::json config = parse_json(it->second, path + ": metadata 'nnlab.experiment'");
   try {
     return Experiment::from_json(config, path);
@@ -113,7 +128,7 @@ static void add_evaluate(CLI::App& app) {
     const std::string path = model_path(ea->model);
     std::map<std::string, std::string> meta;
     Model model = load_model(path, &meta);
-    Experiment e = experiment_of(meta, path);
+    Experiment e = experiment_of(meta, path, ea->dataset, &model);
     if (!ea->dataset.empty()) e.data.dataset = ea->dataset;
     const DataSources data = load_sources(e.data);
     const Dataset& test = data.test ? *data.test : *data.train;
