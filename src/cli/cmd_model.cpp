@@ -21,13 +21,6 @@ namespace fs = std::filesystem;
 
 namespace nnlab::cli {
 
-// A run folder or a model file -> the model file.
-static std::string model_path(const std::string& arg) {
-  std::error_code ec;
-  if (fs::is_directory(arg, ec)) return (fs::path(arg) / "model.safetensors").string();
-  return arg;
-}
-
 // The experiment a model was trained by, from its metadata. A model that carries none (one imported
 // from another framework's ONNX file) is evaluated on `dataset` with the loss its output implies:
 // softmax -> categorical cross-entropy, one sigmoid output -> binary cross-entropy, else mse.
@@ -125,7 +118,7 @@ static void add_evaluate(CLI::App& app) {
   ev->callback([ea] {
     if (is_ensemble_path(ea->model))
       return evaluate_ensemble_command(ea->model, ea->dataset, ea->batch_size, ea->tta, ea->tta_seed);
-    const std::string path = model_path(ea->model);
+    const std::string path = model_file(ea->model);
     std::map<std::string, std::string> meta;
     Model model = load_model(path, &meta);
     Experiment e = experiment_of(meta, path, ea->dataset, &model);
@@ -159,7 +152,7 @@ static void add_predict(CLI::App& app) {
     std::optional<Ensemble> ensemble;
     Model model;
     if (is_ensemble_path(pa->model)) ensemble = load_ensemble(pa->model);
-    else model = load_model(model_path(pa->model));
+    else model = load_model(model_file(pa->model));
     check(ensemble || pa->combination.empty(), "--combination applies to ensembles only; " + pa->model + " is one model");
     const int64_t width = shape_size(ensemble ? ensemble->input_shape() : model.input_shape());
     const Tensor x = parse_inputs(pa->values, width);
@@ -183,7 +176,7 @@ static void add_summary(CLI::App& app) {
   auto* su = app.add_subcommand("summary", "Print a model's layers and parameter counts (experiment or model file)");
   su->add_option("what", *what, "Experiment name/file, run folder or model file")->required();
   su->callback([what] {
-    const std::string p = model_path(*what);
+    const std::string p = model_file(*what);
     if (fs::path(p).extension() == ".safetensors") {
       std::printf("%s", load_model(p).summary().c_str());
       return;

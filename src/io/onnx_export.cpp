@@ -357,20 +357,18 @@ void save_onnx(Model& model, const std::string& path, const std::map<std::string
 
 void export_onnx_file(const std::string& run_or_model, const std::string& out) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  const bool folder = fs::is_directory(run_or_model, ec);
-  const fs::path model_file = folder ? fs::path(run_or_model) / "model.safetensors" : fs::path(run_or_model);
+  const fs::path model_path = model_file(run_or_model);
   std::map<std::string, std::string> meta;
-  Model model = load_model(model_file.string(), &meta);
+  Model model = load_model(model_path.string(), &meta);
   meta.erase("nnlab.model");  // the architecture is the graph itself
   meta.erase("nnlab.format");
   if (auto it = meta.find("nnlab.experiment"); it != meta.end() && !meta.count("nnlab.experiment_name")) {
-    const nlohmann::json e = parse_json(it->second, model_file.string() + ": metadata 'nnlab.experiment'");
+    const nlohmann::json e = parse_json(it->second, model_path.string() + ": metadata 'nnlab.experiment'");
     if (e.is_object() && e.contains("name") && e["name"].is_string()) meta["nnlab.experiment_name"] = e["name"].get<std::string>();
   }
   // run.json beside the model (a run folder's) names the run and its classes.
-  const fs::path run_json = model_file.parent_path() / "run.json";
-  if (fs::is_regular_file(run_json, ec)) {
+  const fs::path run_json = model_path.parent_path() / "run.json";
+  if (std::error_code ec; fs::is_regular_file(run_json, ec)) {
     const nlohmann::json run = parse_json(read_file(run_json.string()), run_json.string());
     if (run.is_object() && run.contains("name") && run["name"].is_string())
       meta["nnlab.experiment_name"] = run["name"].get<std::string>();

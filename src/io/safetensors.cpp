@@ -304,6 +304,12 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
   write_file_atomic(path, encode(path, meta, views));
 }
 
+std::string model_file(const std::string& run_or_model) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(run_or_model, ec)) return (std::filesystem::path(run_or_model) / "model.safetensors").string();
+  return run_or_model;
+}
+
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata) {
   SafetensorsFile file = read_safetensors(path);
   const auto arch = file.metadata.find(kModelKey);

@@ -15,6 +15,8 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
 // Rebuilds the architecture from the metadata and loads every tensor. A truncated, corrupt or
 // mismatched file raises nnlab::Error naming the file and what is wrong.
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
+// The model file a command argument names: a run folder's model.safetensors, or the file itself.
+std::string model_file(const std::string& run_or_model);
 
 // Low-level: the tensors and metadata of any safetensors file of float32 tensors.
 struct SafetensorsFile {
