@@ -426,6 +426,95 @@ TEST_F(OnnxCli, ExportImportEvaluate) {
   EXPECT_CONTAINS(r.output, "--format must be onnx, got 'tflite'");
 }
 
+// Imported models (one of them stripped of nnlab's metadata, as a model from elsewhere) make an
+// ensemble that evaluate, predict and export take; bad combinations of models are refused.
+TEST_F(OnnxCli, ImportedModelsMakeAnEnsemble) {
+  using nnlab::testing::run_nnlab;
+  std::vector<std::string> imported;
+  for (int k : {1, 2}) {
+    const std::string run = path("run" + std::to_string(k)), file = path("m" + std::to_string(k) + ".onnx");
+    auto r = run_nnlab("train xor --epochs 40 --seed " + std::to_string(k) + " --quiet --out '" + run + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    r = run_nnlab("export '" + run + "' --format onnx --out '" + file + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    if (k == 2) {  // from elsewhere: no experiment, no class names
+      onnx::ModelProto m = parse(nnlab::testing::read_bytes(file));
+      m.clear_metadata_props();
+      nnlab::testing::write_file(file, m.SerializeAsString());
+    }
+    imported.push_back(path("imported" + std::to_string(k)));
+    r = run_nnlab("import '" + file + "' --out '" + imported.back() + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  auto r = run_nnlab("ensemble --models '" + imported[0] + "','" + imported[1] + "' --combination vote --out '" + path("ens") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "2 members");
+
+  // The members are the imported models, unchanged; the default combination is the one asked for.
+  Ensemble en = load_ensemble(path("ens"));
+  ASSERT_EQ(en.size(), 2u);
+  EXPECT_EQ(en.default_combination(), Combination::Vote);
+  EXPECT_EQ(en.experiment().value("name", ""), "xor") << "the first member's experiment gives the test data";
+  Tensor x({4, 2});
+  for (int i = 0; i < 4; ++i) {
+    x.at(i, 0) = static_cast<float>(i / 2);
+    x.at(i, 1) = static_cast<float>(i % 2);
+  }
+  std::vector<Tensor> outs;
+  for (size_t k = 0; k < 2; ++k) {
+    Model original = load_model(path("run" + std::to_string(k + 1)) + "/model.safetensors");
+    outs.push_back(original.predict(x));
+    const Tensor got = en.member(k).predict(x);
+    for (int64_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], outs.back()[i]) << "member " << k + 1;
+  }
+  const EnsemblePrediction avg = en.predict(x, Combination::Average), want = combine_average(outs);
+  for (int64_t i = 0; i < avg.outputs.size(); ++i) EXPECT_EQ(avg.outputs[i], want.outputs[i]);
+
+  r = run_nnlab("evaluate '" + path("ens") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "2 members, default combination vote");
+  EXPECT_CONTAINS(r.output, "| **average** |");
+  EXPECT_EQ(r.output.find("stacking"), std::string::npos) << r.output;
+  r = run_nnlab("export '" + path("ens") + "' --format onnx --out '" + path("ens.onnx") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(parse(nnlab::testing::read_bytes(path("ens.onnx"))).graph().output_size(), 2) << "output and class";
+
+  // Led by the model without an experiment, evaluate needs --dataset.
+  r = run_nnlab("ensemble --models '" + imported[1] + "','" + imported[0] + "' --out '" + path("ens2") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(load_ensemble(path("ens2")).experiment().value("name", ""), "xor") << "the first member that has one";
+  r = run_nnlab("ensemble --models '" + imported[1] + "' --out '" + path("ens3") + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "evaluate with --dataset");
+  r = run_nnlab("evaluate '" + path("ens3") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "names no experiment to take its test data from; pass --dataset");
+  r = run_nnlab("evaluate '" + path("ens3") + "' --dataset xor");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_CONTAINS(r.output, "on xor (4 train samples)");
+
+  // Refused: a member whose shapes differ (named), stacking, an experiment as well, no --out.
+  Case other = make_case("other", layers(std::make_unique<Dense>(3, "softmax")), {2}, 5);
+  save_model(other.model, path("other.safetensors"));
+  r = run_nnlab("ensemble --models '" + imported[0] + "','" + path("other.safetensors") + "' --out '" + path("bad") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "member 'member-2'");
+  EXPECT_CONTAINS(r.output, "every member must give the same outputs");
+  EXPECT_FALSE(fs::exists(path("bad"))) << "a refused ensemble writes nothing";
+  r = run_nnlab("ensemble --models '" + imported[0] + "' --combination stacking --out '" + path("bad") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "stacking needs a holdout");
+  r = run_nnlab("ensemble xor --models '" + imported[0] + "' --out '" + path("bad") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "not both");
+  r = run_nnlab("ensemble --models '" + imported[0] + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, "--out names the ensemble folder");
+  r = run_nnlab("ensemble --models '" + path("nothing") + "' --out '" + path("bad") + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_CONTAINS(r.output, path("nothing"));
+}
+
 // DISABLED_: run only by tests/onnx_runtime_check.py (--gtest_also_run_disabled_tests).
 TEST(OnnxCases, DISABLED_Write) {
   const char* out = std::getenv("NNLAB_ONNX_CASES");

@@ -130,6 +130,15 @@ class Ensemble {
 // exists and that all members share the ensemble's input and output shapes (and the combiner takes
 // K * C inputs); a missing or mismatched member, or a corrupt file, is an nnlab::Error naming it.
 Ensemble load_ensemble(const std::string& path);
+// An ensemble of models trained earlier or elsewhere: run folders or model files, such as the ones
+// `nnlab import` makes of ONNX files. Checks that they take the same inputs and give the same
+// outputs, then copies each into <dir>/member-K/model.safetensors and writes <dir>/ensemble.json
+// (the file last), so `nnlab evaluate`, `predict` and `export` take the folder. It offers vote and
+// average; stacking needs a holdout that no member trained on, which models from elsewhere cannot
+// promise. Its test data is the experiment of the first member that carries one (otherwise
+// `evaluate --dataset`), its class names the first member's that has them.
+Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::string& dir,
+                           Combination default_combination = Combination::Average);
 // The ensemble as one ONNX graph (io/onnx.hpp's onnx_export_ensemble) computing `combination`,
 // with its class names and experiment name in the metadata, written to `out`.
 void save_ensemble_onnx(Ensemble& ensemble, Combination combination, const std::string& out);

@@ -32,8 +32,11 @@ std::vector<Tensor> tta_copies(const Experiment& e, const Dataset& data, int cop
 void evaluate_ensemble_command(const std::string& path, const std::string& dataset, int64_t batch_size, int tta,
                                uint64_t tta_seed) {
   Ensemble en = load_ensemble(path);
-  check(!en.experiment().empty(), en.path() + ": the ensemble names no experiment to take its test data from");
-  Experiment e = Experiment::from_json(en.experiment(), en.path());
+  // An ensemble of models from elsewhere may carry no experiment: then --dataset says the data.
+  check(!en.experiment().empty() || !dataset.empty(),
+        en.path() + ": the ensemble names no experiment to take its test data from; pass --dataset");
+  Experiment e;
+  if (!en.experiment().empty()) e = Experiment::from_json(en.experiment(), en.path());
   if (!dataset.empty()) e.data.dataset = dataset;
   LoadedData data = load_data(e.data);
   const bool has_test = data.test.size() > 0;
@@ -53,7 +56,7 @@ void evaluate_ensemble_command(const std::string& path, const std::string& datas
 void add_ensemble(CLI::App& app) {
   struct Args {
     std::string what, out, combination = "average";
-    std::vector<std::string> architectures, set;
+    std::vector<std::string> architectures, set, models;
     int members = 5, parallel = 0, combiner_epochs = CombinerOptions{}.epochs;
     double holdout = 0.1;
     bool quiet = false, verbose = false;
@@ -61,8 +64,11 @@ void add_ensemble(CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* c = app.add_subcommand("ensemble",
                                "Train several models and compare them with their majority vote, average and stacking");
-  c->add_option("experiment", a->what, "Base experiment (name or file): its data, and the members' model unless --architectures")
-      ->required();
+  c->add_option("experiment", a->what, "Base experiment (name or file): its data, and the members' model unless --architectures");
+  auto* models = c->add_option("--models", a->models,
+                               "Or no training: an ensemble of these trained models (run folders or model files, e.g. "
+                               "`nnlab import`ed ones; comma-separated) in the --out folder, offering vote and average")
+                     ->delimiter(',');
   c->add_option("--members", a->members, "Members of the base experiment, seeds seed, seed+1, ...")->capture_default_str();
   c->add_option("--architectures", a->architectures,
                 "Or one member per experiment (names or files, comma-separated); they must read the base's data")
@@ -80,7 +86,18 @@ void add_ensemble(CLI::App& app) {
   c->add_option("--combiner-epochs", a->combiner_epochs, "Epochs of the stacking combiner")->capture_default_str();
   c->add_flag("-q,--quiet", a->quiet, "Print only the table");
   c->add_flag("-v,--verbose", a->verbose, "Show each member's progress (one after another only)");
+  models->excludes(c->get_option("--architectures"))->excludes(c->get_option("--members"))->excludes(c->get_option("--holdout"));
   c->callback([a] {
+    if (!a->models.empty()) {
+      check(a->what.empty(), "ensemble: give an experiment to train members of, or --models, not both");
+      check(!a->out.empty(), "ensemble --models: --out names the ensemble folder to write");
+      const Ensemble en = assemble_ensemble(a->models, a->out, parse_combination(a->combination));
+      std::printf("%s: %zu members, default combination %s; nnlab evaluate, predict and export take the folder%s\n",
+                  en.path().c_str(), en.size(), a->combination.c_str(),
+                  en.experiment().empty() ? " (evaluate with --dataset: no member names its experiment)" : "");
+      return;
+    }
+    check(!a->what.empty(), "ensemble: name the base experiment to train members of (or --models to combine trained ones)");
     EnsembleSpec s = load_ensemble_spec(a->what, a->set);
     s.members = a->members;
     s.architectures = a->architectures;

@@ -147,6 +147,42 @@ Ensemble Ensemble::from_models(const nlohmann::json& file, const std::string& pa
   return en;
 }
 
+Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::string& dir_name,
+                           Combination default_combination) {
+  const fs::path dir(dir_name);
+  const std::string where = (dir / "ensemble.json").string();
+  check(!models.empty(), where + ": an ensemble needs at least one model");
+  check(default_combination != Combination::Stacking,
+        where + ": stacking needs a holdout that no member trained on; an ensemble of given models offers vote and average");
+  nlohmann::json j{{"format", "nnlab-ensemble"}, {"version", 1}, {"name", dir.filename().string()},
+                   {"default_combination", combination_name(default_combination)}, {"combiner", nullptr}};
+  std::vector<std::shared_ptr<Model>> loaded;
+  std::vector<std::string> files;
+  for (size_t i = 0; i < models.size(); ++i) {
+    files.push_back(model_file(models[i]));
+    std::map<std::string, std::string> meta;
+    loaded.push_back(std::make_shared<Model>(load_model(files.back(), &meta)));
+    if (i == 0) {
+      j["input_shape"] = loaded[0]->input_shape();
+      j["output_shape"] = loaded[0]->output_shape();
+    }
+    if (auto e = meta.find("nnlab.experiment"); e != meta.end() && !j.contains("experiment"))
+      j["experiment"] = parse_json(e->second, files.back() + ": metadata 'nnlab.experiment'");
+    if (!j.contains("class_names"))
+      if (auto names = model_class_names(files.back(), meta); !names.empty()) j["class_names"] = names;
+    const std::string name = "member-" + std::to_string(i + 1);
+    j["members"].push_back({{"name", name}, {"from", models[i]}, {"model", name + "/model.safetensors"}});
+  }
+  Ensemble en = Ensemble::from_models(j, where, std::move(loaded), std::nullopt);  // checks the shapes
+  for (size_t i = 0; i < files.size(); ++i) {
+    const fs::path member = dir / ("member-" + std::to_string(i + 1));
+    fs::create_directories(member);
+    write_file_atomic((member / "model.safetensors").string(), read_file(files[i]));
+  }
+  write_file_atomic(where, j.dump(2) + "\n");
+  return en;
+}
+
 nlohmann::json detail::write_ensemble_file(const EnsembleSpec& spec, const std::vector<EnsembleMemberSpec>& members,
                                            const fs::path& dir, const InMemoryDataset& train, const Shape& output,
                                            int64_t h) {

@@ -372,9 +372,9 @@ void export_onnx_file(const std::string& run_or_model, const std::string& out) {
     const nlohmann::json run = parse_json(read_file(run_json.string()), run_json.string());
     if (run.is_object() && run.contains("name") && run["name"].is_string())
       meta["nnlab.experiment_name"] = run["name"].get<std::string>();
-    if (run.is_object() && run.contains("class_names") && run["class_names"].is_array() && !run["class_names"].empty())
-      meta["nnlab.class_names"] = run["class_names"].dump();
   }
+  if (const auto names = model_class_names(model_path.string(), meta); !names.empty())
+    meta["nnlab.class_names"] = nlohmann::json(names).dump();
   save_onnx(model, out, meta);
 }
 

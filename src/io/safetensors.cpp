@@ -310,6 +310,29 @@ std::string model_file(const std::string& run_or_model) {
   return run_or_model;
 }
 
+std::vector<std::string> model_class_names(const std::string& model_path, const std::map<std::string, std::string>& metadata) {
+  namespace fs = std::filesystem;
+  auto names_in = [](const nlohmann::json& list, const std::string& where) {
+    check(list.is_array(), where + " must be a list of class names");
+    std::vector<std::string> names;
+    for (const auto& n : list) {
+      check(n.is_string(), where + " must be a list of class names, got " + n.dump());
+      names.push_back(n.get<std::string>());
+    }
+    return names;
+  };
+  if (auto it = metadata.find("nnlab.class_names"); it != metadata.end()) {
+    const std::string where = model_path + ": metadata 'nnlab.class_names'";
+    return names_in(parse_json(it->second, where), where);
+  }
+  const fs::path run_json = fs::path(model_path).parent_path() / "run.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(run_json, ec)) return {};
+  const nlohmann::json run = parse_json(read_file(run_json.string()), run_json.string());
+  if (!run.is_object() || !run.contains("class_names")) return {};
+  return names_in(run["class_names"], run_json.string() + ": \"class_names\"");
+}
+
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata) {
   SafetensorsFile file = read_safetensors(path);
   const auto arch = file.metadata.find(kModelKey);

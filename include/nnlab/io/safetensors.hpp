@@ -6,6 +6,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "nnlab/model.hpp"
 
@@ -17,6 +18,10 @@ void save_model(Model& model, const std::string& path, const std::map<std::strin
 Model load_model(const std::string& path, std::map<std::string, std::string>* metadata = nullptr);
 // The model file a command argument names: a run folder's model.safetensors, or the file itself.
 std::string model_file(const std::string& run_or_model);
+// The class names a model's outputs stand for: its metadata's "nnlab.class_names" (a JSON list, which
+// an ONNX import keeps), else the "class_names" of the run.json beside the file (a run folder's);
+// empty when neither says. A corrupt list is an nnlab::Error naming where it is.
+std::vector<std::string> model_class_names(const std::string& model_path, const std::map<std::string, std::string>& metadata);
 
 // Low-level: the tensors and metadata of any safetensors file of float32 tensors.
 struct SafetensorsFile {
