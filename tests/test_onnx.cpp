@@ -15,7 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
+#include <type_traits>
 
 #include "nnlab/activations/activation.hpp"
 #include "nnlab/config_reader.hpp"
@@ -281,11 +283,12 @@ TEST(Onnx, RandomlyDamagedFilesNeverCrash) {
 }
 
 // tests/data/onnx/torch_mlp.onnx and torch_dynamo_mlp.onnx: MLPs exported by torch.onnx.export (the
-// TorchScript exporter, opset 17, and the torch.export-based one, PyTorch's default, opset 20), with
-// inputs and PyTorch's outputs beside them (tests/data/onnx/make_torch_*.py made them).
-TEST(Onnx, ImportsPyTorchsExport) {
+// TorchScript exporter, opset 17, and the torch.export-based one, PyTorch's default, opset 20);
+// keras_mlp.onnx: one exported by Keras's model.export(format="onnx") (Keras 3, torch backend); each
+// with inputs and its framework's outputs beside it (tests/data/onnx/make_*.py made them).
+TEST(Onnx, ImportsPyTorchsAndKerassExports) {
   const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
-  for (const std::string name : {"torch_mlp", "torch_dynamo_mlp"}) {
+  for (const std::string name : {"torch_mlp", "torch_dynamo_mlp", "keras_mlp"}) {
     SCOPED_TRACE(name);
     Model m = load_onnx((dir / (name + ".onnx")).string());
     const nlohmann::json ref = parse_json(nnlab::testing::read_bytes(dir / (name + ".json")), name + ".json");
@@ -299,6 +302,124 @@ TEST(Onnx, ImportsPyTorchsExport) {
       for (size_t k = 0; k < ys[r].size(); ++k)
         EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
   }
+}
+
+void add_node(onnx::GraphProto& g, const std::string& op, std::vector<std::string> in, const std::string& out,
+              std::optional<std::pair<std::string, int64_t>> attr = std::nullopt) {
+  onnx::NodeProto* n = g.add_node();
+  n->set_op_type(op);
+  n->set_name(out);
+  for (const auto& i : in) n->add_input(i);
+  n->add_output(out);
+  if (attr) {
+    auto* a = n->add_attribute();
+    a->set_name(attr->first);
+    a->set_type(onnx::AttributeProto::INT);
+    a->set_i(attr->second);
+  }
+}
+
+template <class T>
+void add_initializer(onnx::GraphProto& g, const std::string& name, std::vector<int64_t> dims, std::vector<T> values) {
+  onnx::TensorProto* t = g.add_initializer();
+  t->set_name(name);
+  for (int64_t d : dims) t->add_dims(d);
+  t->set_data_type(std::is_same_v<T, float> ? onnx::TensorProto::FLOAT : onnx::TensorProto::INT64);
+  t->set_raw_data(std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
+}
+
+// What exporters write around the layers (Keras's, through torch.onnx.export): Casts to float, the
+// flatten as a Reshape to a computed (batch, -1), an initializer shared through Identity, and
+// per-feature affine maps as constant Mul, Sub, Div and Add. Right after a dense layer the map is
+// folded into it; after an activation it is a batch_norm. Checked against the same arithmetic by hand.
+TEST(Onnx, ImportsShapeArithmeticCastsAndConstantArithmetic) {
+  Case whole = make_case("whole", layers(std::make_unique<Flatten>(), std::make_unique<Dense>(4, "relu"),
+                                         std::make_unique<Dense>(3, "softmax")), {2, 3}, 33);
+  Case last = make_case("last", layers(std::make_unique<Dense>(3, "softmax")), {4}, 34);
+  std::map<std::string, NamedTensor> w;
+  for (NamedTensor& t : whole.model.named_tensors()) w.emplace(t.name, t);
+  for (NamedTensor& t : last.model.named_tensors()) {
+    const auto& from = w.at("dense_2." + t.name.substr(t.name.find('.') + 1)).value;
+    std::copy(from.begin(), from.end(), t.value.begin());
+  }
+  const std::vector<float> scale{0.5f, -2.0f, 1.5f, 3.0f}, mean{0.1f, -0.2f, 0.3f, 0.0f}, shift{1.0f, 0.5f, -0.5f, 2.0f};
+  const int64_t n = whole.x.shape()[0];
+  Tensor h({n, 4});
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t j = 0; j < 4; ++j) {
+      float z = w.at("dense_1.bias").value[static_cast<size_t>(j)];
+      for (int64_t i = 0; i < 6; ++i) z += whole.x.data()[r * 6 + i] * w.at("dense_1.kernel").value[static_cast<size_t>(i * 4 + j)];
+      const float a = std::max(0.0f, z * scale[static_cast<size_t>(j)]);
+      h.at(r, j) = (a - mean[static_cast<size_t>(j)]) / 2.0f + shift[static_cast<size_t>(j)];
+    }
+  const Tensor want = last.model.predict(h);
+
+  onnx::ModelProto m = parse(onnx_export(whole.model));
+  const onnx::GraphProto old = m.graph();
+  onnx::GraphProto& g = *m.mutable_graph();
+  g.clear_node();
+  const std::string in = old.input(0).name();
+  add_initializer<int64_t>(g, "zero", {}, {0});
+  add_initializer<int64_t>(g, "axes", {1}, {0});
+  add_initializer<int64_t>(g, "minus_one", {1}, {-1});
+  add_initializer<float>(g, "scale", {4}, scale);
+  add_initializer<float>(g, "mean", {1, 4}, mean);
+  add_initializer<float>(g, "two", {}, {2.0f});
+  add_initializer<float>(g, "shift", {4}, shift);
+  add_node(g, "Identity", {"shift"}, "shift_again");
+  add_node(g, "Cast", {in}, "x", std::pair<std::string, int64_t>{"to", onnx::TensorProto::FLOAT});
+  add_node(g, "Shape", {"x"}, "shape");
+  add_node(g, "Gather", {"shape", "zero"}, "batch", std::pair<std::string, int64_t>{"axis", 0});
+  add_node(g, "Unsqueeze", {"batch", "axes"}, "batch_list");
+  add_node(g, "Concat", {"batch_list", "minus_one"}, "target", std::pair<std::string, int64_t>{"axis", 0});
+  add_node(g, "Reshape", {"x", "target"}, "flat");
+  std::string cur = "flat";
+  for (const auto& node : old.node()) {
+    if (node.op_type() == "Flatten") continue;
+    onnx::NodeProto* copy = g.add_node();
+    *copy = node;
+    copy->set_input(0, cur);
+    cur = node.output(0);
+    if (node.op_type() == "Gemm" && node.name().find("dense_1") != std::string::npos) {
+      add_node(g, "Mul", {"scale", cur}, cur + "_scaled");  // the constant first: Mul commutes
+      cur += "_scaled";
+    }
+    if (node.op_type() == "Relu") {
+      add_node(g, "Sub", {cur, "mean"}, "centred");
+      add_node(g, "Div", {"centred", "two"}, "halved");
+      add_node(g, "Add", {"shift_again", "halved"}, "shifted");
+      cur = "shifted";
+    }
+  }
+  ASSERT_EQ(cur, old.output(0).name()) << "the exported graph ends where it did";
+  Model back = onnx_import(m.SerializeAsString(), "keras-like.onnx");
+  ASSERT_EQ(back.num_layers(), 4u) << back.config().dump();
+  EXPECT_EQ(back.layer(1).config()["activation"], "relu") << "the scale folded into the dense layer";
+  EXPECT_EQ(back.layer(2).config()["type"], "batch_norm") << "the map after the activation";
+  const Tensor got = back.predict(whole.x);
+  for (int64_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6f) << i;
+
+  // Refused, naming the node: a Reshape to another shape, a Cast to int, constant - x.
+  auto node_named = [](onnx::ModelProto& model, const std::string& name) -> onnx::NodeProto& {
+    for (auto& node : *model.mutable_graph()->mutable_node())
+      if (node.name() == name) return node;
+    throw std::runtime_error("no node " + name);
+  };
+  onnx::ModelProto bad = m;
+  add_initializer<int64_t>(*bad.mutable_graph(), "three", {1}, {3});
+  node_named(bad, "target").set_input(1, "three");
+  EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
+                  "b.onnx: node 'flat' (Reshape): shape [batch, 3]; nnlab reads a Reshape only as a flatten");
+  bad = m;
+  node_named(bad, "x").mutable_attribute(0)->set_i(onnx::TensorProto::INT64);
+  EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
+                  "b.onnx: node 'x' (Cast): a cast to type 7; nnlab computes in float32");
+  bad = m;
+  onnx::NodeProto& sub = node_named(bad, "centred");
+  sub.set_input(1, sub.input(0));
+  sub.set_input(0, "mean");
+  EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
+                  "b.onnx: node 'centred' (Sub): nnlab reads Sub only with a constant after the value");
 }
 
 // Ensembles of three members (softmax outputs, and single sigmoid outputs) for each combination:

@@ -1,6 +1,10 @@
 // ONNX ModelProto -> nnlab Model. The graph must be one chain from its input to its output; the
 // nodes are read in order, a few operators at a time where one nnlab layer is several ONNX nodes
-// (MatMul + Add, Gemm + Reshape + ReduceMax, Sigmoid + Mul, gelu's Erf formula). The layers' configs
+// (MatMul + Add, Gemm + Reshape + ReduceMax, Sigmoid + Mul, gelu's Erf formula). Around the chain,
+// what exporters add is read too: Cast to float32 and Identity (nothing), Identity of an
+// initializer (the same weights under another name), the shape arithmetic before a Reshape
+// (onnx_shapes.hpp), and constant Add / Sub / Mul / Div (a per-feature affine map: folded into the
+// dense layer before it, else a batch_norm in inference form, as Keras's batch normalisation exports). The layers' configs
 // and weights are gathered first, then Model::from_config builds the model and every weight is
 // checked against the shape its layer expects, so a graph whose shapes do not chain is refused
 // naming the node.
@@ -12,6 +16,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -21,10 +26,14 @@
 #include "nnlab/io/onnx.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/text.hpp"
+#include "onnx_shapes.hpp"
 
 namespace nnlab {
 
 namespace {
+
+using onnx_import_detail::ShapeArithmetic;
+using onnx_import_detail::ShapeValue;
 
 struct Weights {
   std::vector<int64_t> dims;
@@ -55,6 +64,10 @@ class Importer {
                   n.attribute(0).has_t(),
               where(n) + ": only a Constant with a tensor 'value' is supported");
         consts_[n.output(0)] = &n.attribute(0).t();
+        aside_.insert(&n);
+      } else if (n.op_type() == "Identity" && n.input_size() == 1 && n.output_size() == 1 && consts_.count(n.input(0))) {
+        consts_[n.output(0)] = consts_.at(n.input(0));  // an initializer shared under another name
+        aside_.insert(&n);
       }
   }
 
@@ -63,11 +76,12 @@ class Importer {
     check(g_.output_size() == 1, source_ + ": the graph has " + std::to_string(g_.output_size()) +
                                      " outputs; nnlab reads a model with one");
     const Shape input = input_shape();
+    dims_.assign(input.begin(), input.end());
     rank_ = input.size() + 1;
     features_ = 1;
     for (int64_t d : input) features_ = features_ > std::numeric_limits<int64_t>::max() / d ? -1 : features_ * d;
     for (const auto& n : g_.node())
-      if (n.op_type() != "Constant") nodes_.push_back(&n);
+      if (!aside_.count(&n)) nodes_.push_back(&n);
     for (i_ = 0; i_ < nodes_.size();) step();
     check(cur_ == g_.output(0).name(), source_ + ": the chain of nodes ends at '" + cur_ + "', not at the graph's output '" +
                                             g_.output(0).name() + "'");
@@ -183,17 +197,23 @@ class Importer {
     return w;
   }
 
-  std::vector<int64_t> ints(const onnx::NodeProto& n, int input) const {
-    const onnx::TensorProto& t = constant(n, input);
-    check(t.data_type() == onnx::TensorProto::INT64, where(n) + ": '" + t.name() + "' is not int64");
-    int64_t c = count(t);
+  std::vector<int64_t> ints(const onnx::NodeProto& n, int input) const { return ints_of(constant(n, input), where(n)); }
+  // `where` names the node that reads t.
+  static std::vector<int64_t> ints_of(const onnx::TensorProto& t, const std::string& where) {
+    check(t.data_type() == onnx::TensorProto::INT64, where + ": '" + t.name() + "' is not int64");
+    int64_t c = 0;
+    try {
+      c = count(t);
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
     std::vector<int64_t> v;
     if (!t.raw_data().empty()) {
-      check(static_cast<int64_t>(t.raw_data().size()) == c * 8, where(n) + ": '" + t.name() + "' has the wrong size");
+      check(static_cast<int64_t>(t.raw_data().size()) == c * 8, where + ": '" + t.name() + "' has the wrong size");
       v.resize(static_cast<size_t>(c));
       std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
     } else {
-      check(t.int64_data_size() == c, where(n) + ": '" + t.name() + "' has the wrong size");
+      check(t.int64_data_size() == c, where + ": '" + t.name() + "' has the wrong size");
       v.assign(t.int64_data().begin(), t.int64_data().end());
     }
     return v;
@@ -249,36 +269,48 @@ class Importer {
   void step() {
     const onnx::NodeProto& n = *nodes_[i_];
     const std::string op = n.op_type();
-    check(n.input_size() >= 1 && n.input(0) == cur_,
+    if (op == "Shape" && n.input_size() == 1 && n.input(0) == cur_ && n.output_size() == 1) {
+      shapes_.shape_of(n, dims_, where(n));
+      ++i_;
+      return;
+    }
+    if (n.input_size() >= 1 && n.input(0) != cur_ && shapes_.evaluate(n, int_constant(n), where(n))) {
+      ++i_;
+      return;
+    }
+    // Arithmetic may take the value second (a constant + x); affine() says which it reads.
+    const bool arith = op == "Add" || op == "Sub" || op == "Mul" || op == "Div";
+    check(n.input_size() >= 1 && (n.input(0) == cur_ || (arith && n.input_size() == 2 && n.input(1) == cur_)),
           where(n) + " does not take the previous node's output '" + cur_ +
               "' as its data input; nnlab reads a chain of layers");
     check(n.output_size() >= 1, where(n) + " has no output");
     const std::string out = n.output(0);
     ++i_;
-    if (op == "Identity" || op == "Dropout") {
+    if (op == "Identity" || op == "Dropout" || op == "Cast") {
       check(op != "Dropout" || attr_i(n, "training_mode", 0) == 0, where(n) + " is in training mode");
+      check(op != "Cast" || attr_i(n, "to", 0) == onnx::TensorProto::FLOAT,
+            where(n) + ": a cast to type " + std::to_string(attr_i(n, "to", 0)) + "; nnlab computes in float32 (type 1)");
       cur_ = out;
       return;
     }
     if (op == "Gemm" || op == "MatMul") return dense(n, out);
     if (op == "Reshape") {
-      // A flatten as PyTorch's torch.export-based exporter writes one: Reshape to (-1 or 0, features).
-      const std::vector<int64_t> shape = ints(n, 1);
-      check(shape.size() == 2 && (shape[0] == -1 || shape[0] == 0) && shape[1] == features_,
-            where(n) + ": shape " + dims_str(shape) + "; nnlab reads a Reshape only as a flatten, to (-1, " +
-                std::to_string(features_) + "), or as part of maxout");
-      layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
-      rank_ = 2;
-      cur_ = out;
-      return;
+      // A flatten as PyTorch's torch.export-based exporter writes one, Reshape to (-1 or 0, features),
+      // or as Keras's does, to a computed (batch, -1).
+      const ShapeValue* computed = n.input_size() >= 2 ? shapes_.find(n.input(1)) : nullptr;
+      const ShapeValue shape = computed ? *computed : ShapeValue{ints(n, 1), false};
+      const auto& v = shape.values;
+      const bool batch_first = v.size() == 2 && (v[0] == -1 || v[0] == 0 || v[0] == ShapeArithmetic::kBatch);
+      check(batch_first && (v[1] == features_ || (v[1] == -1 && v[0] != -1)),
+            where(n) + ": shape " + onnx_import_detail::shape_value_str(shape) +
+                "; nnlab reads a Reshape only as a flatten, to (-1, " + std::to_string(features_) +
+                ") or (batch, -1), or as part of maxout");
+      return flatten(n, out);
     }
     if (op == "Flatten") {
       check(attr_i(n, "axis", 1) == 1, where(n) + ": axis " + std::to_string(attr_i(n, "axis", 1)) +
                                            "; nnlab's flatten keeps the batch axis alone (axis 1)");
-      layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
-      rank_ = 2;
-      cur_ = out;
-      return;
+      return flatten(n, out);
     }
     if (op == "BatchNormalization") {
       check(n.output_size() == 1 && attr_i(n, "training_mode", 0) == 0, where(n) + " is in training mode");
@@ -364,19 +396,95 @@ class Importer {
                                       : nullptr;
       const bool half = m2 && m2->op_type() == "Mul" && m2->input_size() == 2 &&
                         scalar_is(*m2, m2->input(0) == m1->output(0) ? 1 : 0, 0.5f);
-      check(scaled && half,
-            where(n) + ": nnlab reads Mul and Div only as part of gelu (0.5 x (1 + erf(x / sqrt 2))) or swish");
+      if (!(scaled && half)) return affine(n);
       i_ += 4;
       add_activation("gelu", where(n));
       cur_ = m2->output(0);
       return;
+    } else if (op == "Add" || op == "Sub") {
+      return affine(n);
     } else {
       throw Error(where(n) + " is not an operator nnlab can represent (it reads Gemm, MatMul, Add, Relu, Sigmoid, "
                              "Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, Reshape, "
-                             "BatchNormalization, Dropout, Identity, and gelu's, swish's and softsign's formulas)");
+                             "BatchNormalization, Dropout, Identity, Cast, Add, Sub, Mul and Div by constants, "
+                             "a Reshape's shape arithmetic, and gelu's, swish's and softsign's formulas)");
     }
     add_activation(spec, where(n));
     cur_ = out;
+  }
+
+  void flatten(const onnx::NodeProto& n, const std::string& out) {
+    layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
+    rank_ = 2;
+    dims_ = {features_};
+    cur_ = out;
+  }
+
+  // The int64 constants that node n's shape arithmetic reads.
+  ShapeArithmetic::Constants int_constant(const onnx::NodeProto& n) const {
+    return [this, &n](const std::string& name) -> std::optional<ShapeValue> {
+      auto it = consts_.find(name);
+      if (it == consts_.end() || it->second->data_type() != onnx::TensorProto::INT64) return std::nullopt;
+      return ShapeValue{ints_of(*it->second, where(n)), it->second->dims_size() == 0};
+    };
+  }
+
+  // Add, Sub, Mul and Div of the chain's value and a constant (one value, or one per feature), and
+  // those right after it: y = x * scale + shift per feature. Folded into the dense layer before it
+  // while that has no activation yet (a bias, Keras's batch normalisation after a dense layer); else
+  // a batch_norm layer in inference form (mean 0, variance 1 - epsilon, gamma scale, beta shift).
+  void affine(const onnx::NodeProto& first) {
+    check(rank_ == 2 && features_ >= 1, where(first) + ": nnlab reads " + first.op_type() +
+                                            " by a constant only on flat values (N, features)");
+    const auto f = static_cast<size_t>(features_);
+    std::vector<double> scale(f, 1.0), shift(f, 0.0);
+    --i_;  // first is nodes_[i_] again
+    while (i_ < nodes_.size()) {
+      const onnx::NodeProto& n = *nodes_[i_];
+      const std::string& op = n.op_type();
+      const bool arith = op == "Add" || op == "Sub" || op == "Mul" || op == "Div";
+      if (!arith || n.input_size() != 2 || n.output_size() != 1 || (n.input(0) != cur_ && n.input(1) != cur_)) break;
+      const std::string c = other(n, cur_);
+      const bool commutes = op == "Add" || op == "Mul";
+      check(!c.empty() && consts_.count(c) && (commutes || n.input(0) == cur_),
+            where(n) + ": nnlab reads " + op + " only with a constant " + (commutes ? "" : "after the value ") +
+                "(a bias or a per-feature scale), or as part of gelu, swish or softsign");
+      const Weights w = floats(n, n.input(0) == cur_ ? 1 : 0);
+      const size_t per = w.values.size();
+      check((per == 1 || per == f) && (w.dims.empty() || w.dims.back() == static_cast<int64_t>(per)) &&
+                w.dims.size() <= 2 && (w.dims.size() < 2 || w.dims[0] == 1),
+            where(n) + ": the constant has shape " + dims_str(w.dims) + ", not one value or (" + std::to_string(f) + ")");
+      for (size_t j = 0; j < f; ++j) {
+        const double v = w.values[per == 1 ? 0 : j];
+        check(op != "Div" || v != 0.0, where(n) + ": a division by zero");
+        if (op == "Add") shift[j] += v;
+        else if (op == "Sub") shift[j] -= v;
+        else if (op == "Mul") scale[j] *= v, shift[j] *= v;
+        else scale[j] /= v, shift[j] /= v;
+      }
+      cur_ = n.output(0);
+      ++i_;
+    }
+    auto as_floats = [&](const std::vector<double>& v) {
+      return Weights{{features_}, std::vector<float>(v.begin(), v.end())};
+    };
+    LayerOut* d = layers_.empty() ? nullptr : &layers_.back();
+    if (d && d->config["type"] == "dense" && d->config["activation"] == "linear") {
+      Weights& k = d->params.at("kernel");  // (inputs, units)
+      for (size_t r = 0; r < k.values.size() / f; ++r)
+        for (size_t j = 0; j < f; ++j) k.values[r * f + j] = static_cast<float>(k.values[r * f + j] * scale[j]);
+      if (auto b = d->params.find("bias"); b != d->params.end())
+        for (size_t j = 0; j < f; ++j) shift[j] += b->second.values[j] * scale[j];
+      d->params["bias"] = as_floats(shift);
+      d->config["use_bias"] = true;
+      return;
+    }
+    constexpr float epsilon = 1e-3f;
+    layers_.push_back({{{"type", "batch_norm"}, {"epsilon", epsilon}},
+                       {{"gamma", as_floats(scale)}, {"beta", as_floats(shift)},
+                        {"moving_mean", Weights{{features_}, std::vector<float>(f, 0.0f)}},
+                        {"moving_variance", Weights{{features_}, std::vector<float>(f, 1.0f - epsilon)}}},
+                       where(first)});
   }
 
   // Gemm, or MatMul with an optional Add: a dense layer, or with Reshape + ReduceMax after it a maxout.
@@ -436,6 +544,7 @@ class Importer {
                          where(n)});
       cur_ = max->output(0);
       features_ = shape[1];
+      dims_ = {features_};
       i_ += 2;
       return;
     }
@@ -445,6 +554,7 @@ class Importer {
     if (b) l.params["bias"] = std::move(*b);
     layers_.push_back(std::move(l));
     features_ = units;
+    dims_ = {features_};
     cur_ = out;
   }
 
@@ -453,6 +563,9 @@ class Importer {
   std::string source_;
   int64_t opset_ = 0;
   std::map<std::string, const onnx::TensorProto*> consts_;
+  std::set<const onnx::NodeProto*> aside_;  // Constant nodes and Identity nodes of initializers: not in the chain
+  ShapeArithmetic shapes_;
+  std::vector<int64_t> dims_;  // the shape of one sample at cur_
   std::vector<const onnx::NodeProto*> nodes_;
   size_t i_ = 0;
   size_t rank_ = 2;
