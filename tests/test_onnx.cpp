@@ -284,11 +284,12 @@ TEST(Onnx, RandomlyDamagedFilesNeverCrash) {
 
 // tests/data/onnx/torch_mlp.onnx and torch_dynamo_mlp.onnx: MLPs exported by torch.onnx.export (the
 // TorchScript exporter, opset 17, and the torch.export-based one, PyTorch's default, opset 20);
-// keras_mlp.onnx: one exported by Keras's model.export(format="onnx") (Keras 3, torch backend); each
-// with inputs and its framework's outputs beside it (tests/data/onnx/make_*.py made them).
+// keras_mlp.onnx and keras_tf_mlp.onnx: exported by Keras 3's model.export(format="onnx") on the
+// torch and the tensorflow backends; each with inputs and its framework's outputs beside it
+// (tests/data/onnx/make_*.py made them).
 TEST(Onnx, ImportsPyTorchsAndKerassExports) {
   const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
-  for (const std::string name : {"torch_mlp", "torch_dynamo_mlp", "keras_mlp"}) {
+  for (const std::string name : {"torch_mlp", "torch_dynamo_mlp", "keras_mlp", "keras_tf_mlp"}) {
     SCOPED_TRACE(name);
     Model m = load_onnx((dir / (name + ".onnx")).string());
     const nlohmann::json ref = parse_json(nnlab::testing::read_bytes(dir / (name + ".json")), name + ".json");

@@ -1,6 +1,7 @@
 // ONNX ModelProto -> nnlab Model. The graph must be one chain from its input to its output; the
 // nodes are read in order, a few operators at a time where one nnlab layer is several ONNX nodes
-// (MatMul + Add, Gemm + Reshape + ReduceMax, Sigmoid + Mul, gelu's Erf formula). Around the chain,
+// (MatMul + Add, Gemm + Reshape + ReduceMax, Sigmoid + Mul, gelu's Erf and Erfc formulas,
+// hard_sigmoid as relu6(x + 3) / 6). Around the chain,
 // what exporters add is read too: Cast to float32 and Identity (nothing), Identity of an
 // initializer (the same weights under another name), the shape arithmetic before a Reshape
 // (onnx_shapes.hpp), and constant Add / Sub / Mul / Div (a per-feature affine map: folded into the
@@ -251,6 +252,55 @@ class Importer {
     const float x = floats(n, input).values[0];
     return std::fabs(x - v) <= 1e-6f * std::fabs(v);
   }
+  // Whether n takes `value` and, as its other input, a constant scalar close to v.
+  bool operand_is(const onnx::NodeProto& n, const std::string& value, float v) const {
+    if (n.input_size() != 2 || (n.input(0) != value && n.input(1) != value)) return false;
+    return scalar_is(n, n.input(0) == value ? 1 : 0, v);
+  }
+
+  // gelu as tf2onnx writes it, 0.5 x erfc(-x / sqrt 2): Mul(x, 0.5), Neg(x), Mul by 1 / sqrt 2, Erfc,
+  // and the product. n (the first Mul) is consumed; the rest follow it.
+  bool gelu_erfc(const onnx::NodeProto& n, const std::string& out) {
+    if (n.op_type() != "Mul" || !operand_is(n, cur_, 0.5f)) return false;
+    const onnx::NodeProto* neg = next_using(0, cur_);
+    if (!neg || neg->op_type() != "Neg") return false;
+    const onnx::NodeProto* scaled = next_using(1, neg->output(0));
+    if (!scaled || scaled->op_type() != "Mul" || !operand_is(*scaled, neg->output(0), 0.70710678f)) return false;
+    const onnx::NodeProto* erfc = next_using(2, scaled->output(0));
+    if (!erfc || erfc->op_type() != "Erfc") return false;
+    const onnx::NodeProto* product = next_using(3, erfc->output(0));
+    if (!product || product->op_type() != "Mul" || other(*product, erfc->output(0)) != out) return false;
+    i_ += 4;
+    add_activation("gelu", where(n));
+    cur_ = product->output(0);
+    return true;
+  }
+
+  // hard_sigmoid as Keras 3 writes it on tensorflow, relu6(x + 3) / 6: Add 3, Clip(0, 6), then Mul by
+  // 1/6 or Div by 6 (nnlab's clip(x / 6 + 0.5, 0, 1)).
+  bool hard_sigmoid_relu6(const onnx::NodeProto& n, const std::string& out) {
+    const onnx::NodeProto* scale = relu6_sixth(n, cur_, 0);
+    if (!scale) return false;
+    i_ += 2;
+    add_activation("hard_sigmoid", where(n));
+    cur_ = scale->output(0);
+    return true;
+  }
+  // The last node of that pattern when `add` (of `value`) starts it and the Clip is `at` nodes after
+  // i_; else null.
+  const onnx::NodeProto* relu6_sixth(const onnx::NodeProto& add, const std::string& value, size_t at) const {
+    if (add.op_type() != "Add" || add.output_size() != 1 || !operand_is(add, value, 3.0f)) return nullptr;
+    const std::string& out = add.output(0);
+    const onnx::NodeProto* clip = next_using(at, out);
+    if (!clip || clip->op_type() != "Clip" || clip->input(0) != out) return nullptr;
+    const bool bounds = clip->input_size() == 3 ? scalar_is(*clip, 1, 0.0f) && scalar_is(*clip, 2, 6.0f)
+                                                : attr_f(*clip, "min", -1.0f) == 0.0f && attr_f(*clip, "max", -1.0f) == 6.0f;
+    const onnx::NodeProto* scale = bounds ? next_using(at + 1, clip->output(0)) : nullptr;
+    const bool sixth = scale && ((scale->op_type() == "Mul" && operand_is(*scale, clip->output(0), 1.0f / 6.0f)) ||
+                                 (scale->op_type() == "Div" && scale->input(0) == clip->output(0) && scalar_is(*scale, 1, 6.0f)));
+    return sixth ? scale : nullptr;
+  }
+
   // The other input of a two-input node, given one.
   static std::string other(const onnx::NodeProto& n, const std::string& one) {
     if (n.input_size() != 2) return "";
@@ -384,6 +434,7 @@ class Importer {
       cur_ = div->output(0);
       return;
     } else if (op == "Mul" || op == "Div") {
+      if (gelu_erfc(n, out)) return;
       // gelu: x * (1 / sqrt 2) (or x / sqrt 2) -> Erf -> + 1 -> * x -> * 0.5
       const bool scaled = op == "Mul" ? scalar_is(n, 1, 0.70710678f) : scalar_is(n, 1, 1.41421356f);
       const onnx::NodeProto* erf = next_using(0, out);
@@ -402,12 +453,13 @@ class Importer {
       cur_ = m2->output(0);
       return;
     } else if (op == "Add" || op == "Sub") {
+      if (hard_sigmoid_relu6(n, out)) return;
       return affine(n);
     } else {
       throw Error(where(n) + " is not an operator nnlab can represent (it reads Gemm, MatMul, Add, Relu, Sigmoid, "
                              "Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, Reshape, "
                              "BatchNormalization, Dropout, Identity, Cast, Add, Sub, Mul and Div by constants, "
-                             "a Reshape's shape arithmetic, and gelu's, swish's and softsign's formulas)");
+                             "a Reshape's shape arithmetic, and the formulas of gelu, swish, softsign and hard_sigmoid)");
     }
     add_activation(spec, where(n));
     cur_ = out;
@@ -507,7 +559,8 @@ class Importer {
         w = std::move(t);
       }
       if (n.input_size() >= 3 && !n.input(2).empty()) b = floats(n, 2);
-    } else if (const onnx::NodeProto* add = next_using(0, out); add && add->op_type() == "Add") {
+    } else if (const onnx::NodeProto* add = next_using(0, out);
+               add && add->op_type() == "Add" && !relu6_sixth(*add, out, 1)) {  // + 3 of hard_sigmoid: no bias
       const std::string bias = other(*add, out);
       check(!bias.empty() && consts_.count(bias), where(*add) + ": nnlab reads an Add only as a dense layer's bias "
                                                                  "(an initializer added to MatMul's output)");
