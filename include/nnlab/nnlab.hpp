@@ -9,6 +9,7 @@
 #include "nnlab/evaluation.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
+#include "nnlab/io/onnx.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/kernels/side_by_side.hpp"

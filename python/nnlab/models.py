@@ -344,6 +344,19 @@ class Sequential:
         return (None, *self._require_built("output_shape").output_shape())
 
     # --- files ----------------------------------------------------------------------------------
+    def export(self, filepath: Union[str, os.PathLike], format: str = "onnx", verbose: bool = True) -> None:
+        """Keras 3's ``model.export``: the model as an ONNX file (opset 17; input "input" of any batch
+        size, output "output") that ONNX Runtime runs and ``nnlab.load_model`` reads back. ONNX is the
+        one format nnlab writes; Keras's default, a TensorFlow SavedModel, needs TensorFlow."""
+        net = self._require_built("export")
+        if format != "onnx":
+            raise ValueError(f"format={format!r}: nnlab exports format='onnx' only (Keras's 'tf_saved_model' "
+                             "and 'openvino' need TensorFlow or OpenVINO)")
+        path = os.fspath(filepath)
+        net.export_onnx(path)
+        if verbose:
+            print(f"Saved artifact at '{path}'.")  # Keras's words
+
     def save(self, filepath: Union[str, os.PathLike]) -> None:
         """A ``.safetensors`` path: the model file alone. Any other path: a run folder as
         ``nnlab train`` writes one (model.safetensors, config.json, summary.txt, and history.csv after fit),
@@ -360,7 +373,10 @@ class Sequential:
 
 def load_model(filepath: Union[str, os.PathLike]) -> Sequential:
     """A model saved by ``Sequential.save`` or trained by ``nnlab train``: a run folder or a
-    ``.safetensors`` file. It comes back compiled with the loss and optimizer it was trained with."""
+    ``.safetensors`` file. It comes back compiled with the loss and optimizer it was trained with.
+    An ``.onnx`` file (``Sequential.export``'s, or an MLP that Keras's ``model.export(format="onnx")``
+    or PyTorch's ``torch.onnx.export`` wrote) loads too; one from elsewhere is compiled with the loss
+    its output implies (softmax: categorical cross-entropy) and Adam."""
     path = os.fspath(filepath)
     if os.path.isdir(path):
         path = os.path.join(path, "model.safetensors")

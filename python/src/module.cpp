@@ -238,8 +238,12 @@ class Network {
   }
 
   // Writes model.safetensors the way a run folder holds it: the experiment and loss in its metadata.
-  void save(const std::string& path) {
-    nnlab::save_model(*model_, path, {{"nnlab.experiment", exp_.config.dump()}, {"nnlab.loss", exp_.train.loss}});
+  void save(const std::string& path) { nnlab::save_model(*model_, path, metadata()); }
+  // Keras 3's model.export(path, format="onnx"): the model as an ONNX graph, its experiment in the metadata.
+  void export_onnx(const std::string& path) {
+    auto meta = metadata();
+    meta["nnlab.experiment_name"] = exp_.name;
+    nnlab::save_onnx(*model_, path, meta);
   }
 
   // The files of a run folder as `nnlab train` writes them, each atomically, into an existing folder:
@@ -281,16 +285,23 @@ class Network {
       std::memcpy(named[i].value.data(), values[i].data(), sizeof(float) * named[i].value.size());
   }
 
+  // A model file (.safetensors) or an ONNX file (.onnx: nnlab's export, or another framework's MLP).
+  // A model that names no experiment gets the loss its output implies.
   static Network load(const std::string& path) {
     std::map<std::string, std::string> meta;
-    nnlab::Model m = nnlab::load_model(path, &meta);
+    const bool onnx = std::filesystem::path(path).extension() == ".onnx";
+    nnlab::Model m = onnx ? nnlab::load_onnx(path, &meta) : nnlab::load_model(path, &meta);
     nlohmann::json config = nlohmann::json::object();
     if (auto it = meta.find("nnlab.experiment"); it != meta.end()) config = nlohmann::json::parse(it->second);
+    else config["train"] = {{"loss", nnlab::implied_loss(m.output_activation(), nnlab::shape_size(m.output_shape()))}};
     config["model"] = nlohmann::json{{"layers", m.config().at("layers")}};
     return Network(nnlab::Experiment::from_json(config, path), std::move(m));
   }
 
  private:
+  std::map<std::string, std::string> metadata() const {
+    return {{"nnlab.experiment", exp_.config.dump()}, {"nnlab.loss", exp_.train.loss}};
+  }
   static nnlab::Experiment parse(const std::string& text) {
     const auto j = nlohmann::json::parse(text);
     return nnlab::Experiment::from_json(j, j.value("name", std::string("model")));
@@ -458,6 +469,7 @@ NB_MODULE(_nnlab, m) {
       .def("evaluate", &Network::evaluate, "x"_a, "y"_a, "batch_size"_a)
       .def("predict", &Network::predict, "x"_a, "batch_size"_a)
       .def("save", &Network::save, "path"_a)
+      .def("export_onnx", &Network::export_onnx, "path"_a)
       .def("save_folder", &Network::save_folder, "dir"_a, "epochs"_a, "logs"_a)
       .def("summary", &Network::summary)
       .def("config", &Network::config)

@@ -1,4 +1,5 @@
 """Sequential: shapes, learning, History, evaluate, predict, summary, weights, save and load."""
+import json
 import os
 
 import numpy as np
@@ -144,3 +145,45 @@ def test_fashion_mnist_subset_learns():
     model.fit(x, y, batch_size=32, epochs=2, verbose=0)
     loss, acc = model.evaluate(xt, yt)
     assert acc > 0.75, f"test accuracy {acc} after 2 epochs on 6,000 images"
+
+
+def test_export_writes_onnx_that_loads_back(blobs, tmp_path, capsys):
+    x, y = blobs
+    model = small_classifier()
+    model.fit(x, y, epochs=2, verbose=0)
+    path = tmp_path / "model.onnx"
+    model.export(path)
+    assert f"Saved artifact at '{path}'." in capsys.readouterr().out
+    loaded = nnlab.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x), model.predict(x), atol=1e-6)
+    # The experiment travels in the file's metadata: the same loss, so the same evaluation.
+    assert loaded.evaluate(x, y) == pytest.approx(model.evaluate(x, y), rel=1e-5)
+    with pytest.raises(ValueError, match="nnlab exports format='onnx' only"):
+        model.export(tmp_path / "saved", format="tf_saved_model")
+
+
+def test_exported_onnx_runs_in_onnx_runtime(blobs, tmp_path):
+    ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
+    x, y = blobs
+    model = small_classifier()
+    model.fit(x, y, epochs=1, verbose=0)
+    model.export(tmp_path / "model.onnx", verbose=False)
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(["output"], {"input": x})[0], model.predict(x), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["keras_mlp", "keras_tf_mlp", "torch_mlp"])
+def test_load_model_reads_keras_and_pytorch_onnx_exports(name):
+    # tests/data/onnx: MLPs exported by Keras 3 (tensorflow and torch backends) and PyTorch, with
+    # inputs and the framework's own outputs (tests/data/onnx/make_*.py).
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data", "onnx")
+    with open(os.path.join(data, name + ".json")) as f:
+        ref = json.load(f)
+    model = nnlab.load_model(os.path.join(data, name + ".onnx"))
+    assert model.input_shape == (None, 2, 3)
+    x = np.array(ref["input"], dtype=np.float32).reshape(-1, 2, 3)
+    np.testing.assert_allclose(model.predict(x), np.array(ref["output"]), atol=1e-5)
+    # No experiment in the file: compiled with the loss the softmax output implies.
+    labels = np.argmax(ref["output"], axis=1)
+    loss, accuracy = model.evaluate(x, labels)
+    assert accuracy == 1.0 and loss > 0

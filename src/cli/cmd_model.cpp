@@ -28,10 +28,7 @@ static Experiment experiment_of(const std::map<std::string, std::string>& meta, 
                                 const std::string& dataset = "", const Model* model = nullptr) {
   auto it = meta.find("nnlab.experiment");
   if (it == meta.end() && !dataset.empty() && model != nullptr) {
-    const std::string act = model->output_activation();
-    const std::string loss = act == "softmax"                                          ? "categorical_crossentropy"
-                             : act == "sigmoid" && shape_size(model->output_shape()) == 1 ? "binary_crossentropy"
-                                                                                          : "mse";
+    const std::string loss = implied_loss(model->output_activation(), shape_size(model->output_shape()));
     return Experiment::from_json({{"name", fs::path(path).parent_path().filename().string()},
                                   {"data", {{"dataset", dataset}}},
                                   {"model", {{"layers", model->config().at("layers")}}},

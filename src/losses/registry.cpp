@@ -48,6 +48,12 @@ std::unique_ptr<Loss> make_loss(const std::string& name, const nlohmann::json& o
   throw Error("unknown loss '" + name + "' (known: " + known + ")");
 }
 
+std::string implied_loss(const std::string& output_activation, int64_t outputs) {
+  if (output_activation == "softmax") return "categorical_crossentropy";
+  if (output_activation == "sigmoid" && outputs == 1) return "binary_crossentropy";
+  return "mse";
+}
+
 std::vector<std::string> loss_names() {
   std::vector<std::string> out;
   for (const Entry& e : kLosses) out.emplace_back(e.name);

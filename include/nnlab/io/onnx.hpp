@@ -8,10 +8,13 @@
 // metadata carries nnlab.version and whatever the caller adds (nnlab.experiment_name,
 // nnlab.class_names as a JSON list, nnlab.experiment).
 //
-// Import reads such a chain back, as nnlab and PyTorch's exporters (TorchScript and torch.export)
-// write an MLP: Gemm or MatMul + Add, the activations above (also as Gelu, and softsign as
-// x / (1 + |x|)), Softmax, Flatten or a Reshape to (-1, features), BatchNormalization, Dropout /
-// Identity; anything else is refused with one line naming the node and its operator.
+// Import reads such a chain back, as nnlab, PyTorch's exporters (TorchScript and torch.export) and
+// Keras 3's model.export(format="onnx") (tf2onnx or torch.onnx) write an MLP: Gemm or MatMul + Add,
+// the activations above (also as Gelu, gelu's Erfc formula, softsign as x / (1 + |x|), hard_sigmoid
+// as relu6(x + 3) / 6), Softmax, Flatten or a Reshape to (-1, features) or a computed (batch, -1),
+// BatchNormalization or constant Sub / Mul / Add (folded into the dense layer before it, else a
+// batch_norm), Dropout / Identity / Cast; anything else is refused with one line naming the node and
+// its operator.
 #pragma once
 #include <map>
 #include <string>

@@ -49,5 +49,8 @@ class Loss {
 // nnlab::Error naming the loss.
 std::unique_ptr<Loss> make_loss(const std::string& name, const nlohmann::json& options = nlohmann::json::object());
 std::vector<std::string> loss_names();
+// The loss a model's output implies when nothing names one (a model imported from another
+// framework): softmax -> categorical_crossentropy, one sigmoid output -> binary_crossentropy, else mse.
+std::string implied_loss(const std::string& output_activation, int64_t outputs);
 
 }  // namespace nnlab
