@@ -9,8 +9,6 @@ cd "$(dirname "$0")/.."
 bash scripts/asan-build.sh
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-# test_dist's ranks run under mpirun: Open MPI's own lifetime allocations are not nnlab's leaks.
-export LSAN_OPTIONS="suppressions=$PWD/tests/lsan-openmpi.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 cd build-asan
 echo "nnlab: sanitizers: leaving out the tests labelled no-sanitizer (install_package: its example project links the sanitized library without the sanitizer runtimes)"
 ctest --output-on-failure -j"$(nproc)" -LE no-sanitizer "$@"

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "nnlab/data/binary.hpp"
 #include "nnlab/nnlab.hpp"
 
 using namespace nnlab;
@@ -21,7 +23,7 @@ using namespace nnlab;
 namespace {
 
 struct Args {
-  std::string out, checkpoint;
+  std::string out, checkpoint, nnds;
   int64_t batch = 16;
   int epochs = 2, emulate = 0, throw_rank = -1, kill_rank = -1;
   bool dropout = false, augment = false, resume = false;
@@ -43,6 +45,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--throw-rank") a.throw_rank = std::stoi(value());
     else if (k == "--kill-rank") a.kill_rank = std::stoi(value());
     else if (k == "--checkpoint") a.checkpoint = value();
+    else if (k == "--nnds") a.nnds = value();
     else if (k == "--resume") a.resume = true;
     else if (k == "--dropout") a.dropout = true;
     else if (k == "--augment") a.augment = true;
@@ -82,6 +85,26 @@ Model make_model(const Args& a) {
 ImageAugmenter augmenter() {
   return ImageAugmenter::from_json({{"rotation_range", 15}, {"width_shift_range", 0.1}, {"horizontal_flip", true}});
 }
+
+// Counts the samples training gathers from a dataset: each rank must read only its shards.
+class Counting : public Dataset {
+ public:
+  explicit Counting(const Dataset& base) : base_(base) {
+    num_classes = base.num_classes;
+    name = base.name;
+  }
+  int64_t size() const override { return base_.size(); }
+  Shape sample_shape() const override { return base_.sample_shape(); }
+  int64_t target_width() const override { return base_.target_width(); }
+  void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const override {
+    base_.gather(indices, x, y);
+    rows += static_cast<int64_t>(indices.size());
+  }
+  mutable std::atomic<int64_t> rows{0};
+
+ private:
+  const Dataset& base_;
+};
 
 // One rank failing at its third step, as a broken shard or a killed process would.
 class FailAt : public Callback {
@@ -160,7 +183,24 @@ int run(const Args& a) {
     fit.checkpoint_path = a.checkpoint;
     fit.resume = a.resume;
     FailAt fail_at(a);
-    trainer.fit(a.augment ? static_cast<const Dataset&>(*augmented) : data, fit, nullptr, {&fail_at});
+    if (!a.nnds.empty()) {  // streamed from a .nnds file (no memory budget: every batch read with pread)
+      if (dist::is_root()) write_binary_dataset(a.nnds, data);
+      dist::barrier();
+      const MappedDataset streamed(a.nnds, MappedDatasetOptions{0});
+      check(streamed.streaming(), "dist_check: " + a.nnds + " is mapped, not streamed");
+      const Counting counted(streamed);
+      trainer.fit(counted, fit, nullptr, {&fail_at});
+      std::vector<double> rows(static_cast<size_t>(dist::size()), 0.0);
+      rows[static_cast<size_t>(dist::rank())] = static_cast<double>(counted.rows.load());
+      dist::sum(rows);
+      if (dist::is_root()) {
+        std::printf("samples read per rank:");
+        for (double r : rows) std::printf(" %.0f", r);
+        std::printf("\n");
+      }
+    } else {
+      trainer.fit(a.augment ? static_cast<const Dataset&>(*augmented) : data, fit, nullptr, {&fail_at});
+    }
     const Logs ev = trainer.evaluate(data, 64);  // sharded and reduced under mpirun
     if (dist::is_root()) std::printf("loss %.9f accuracy %.9f\n", ev.at("loss"), ev.at("accuracy"));
   }

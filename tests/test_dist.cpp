@@ -25,6 +25,7 @@
 namespace fs = std::filesystem;
 using nnlab::testing::CommandResult;
 
+#ifdef NNLAB_MPIEXEC
 namespace {
 
 CommandResult shell(const std::string& cmd) {
@@ -39,13 +40,11 @@ CommandResult shell(const std::string& cmd) {
   return r;
 }
 
-#ifdef NNLAB_MPIEXEC
 // `timeout` turns a hang into exit code 124 instead of a stuck suite.
 std::string mpirun(int ranks, const std::string& program, int timeout_s = 120) {
   return "timeout " + std::to_string(timeout_s) + " '" NNLAB_MPIEXEC "' -np " + std::to_string(ranks) +
          " --oversubscribe --bind-to none '" + program + "'";
 }
-#endif
 
 std::vector<float> read_floats(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -82,6 +81,7 @@ struct TempDir {
 };
 
 }  // namespace
+#endif
 
 TEST(Dist, SharesCoverTheBatchAndDifferByAtMostOne) {
   for (int64_t count : {0, 1, 5, 32, 33}) {
@@ -137,6 +137,20 @@ TEST(DistMpi, TwoRanksEqualOneProcessWithTheGlobalBatch) {
               1e-3)
         << "batch 16 alone should differ: the comparison must be able to fail";
   }
+}
+
+// A streamed .nnds file: each rank reads only its shards (half the samples each), and the weights
+// are those of the same run from memory.
+TEST(DistMpi, StreamedDataIsReadByShard) {
+  TempDir dir;
+  const std::string nnds = (dir.path / "data.nnds").string();
+  const auto r = shell(mpirun(2, NNLAB_DIST_CHECK) + " --out '" + (dir.path / "streamed.bin").string() +
+                       "' --batch 16 --epochs 2 --nnds '" + nnds + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // 200 samples, 2 epochs of 7 global batches of 32 (the last of 8): 100 per rank per epoch.
+  EXPECT_NE(r.output.find("samples read per rank: 200 200"), std::string::npos) << r.output;
+  const auto memory = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "memory.bin", "--batch 16 --epochs 2");
+  EXPECT_EQ(read_floats(dir.path / "streamed.bin"), memory);
 }
 
 // Dropout masks are drawn per rank (rank 0 the model's stream, rank r one seeded from seed, r and

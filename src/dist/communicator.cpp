@@ -141,7 +141,7 @@ double sum(double value) {
   return value;
 }
 
-void average(std::span<float> values) {
+void average([[maybe_unused]] std::span<float> values) {
 #ifdef NNLAB_HAVE_MPI
   if (g_size < 2 || values.empty()) return;
   MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
