@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(g++ cmake make libdnnl-dev ocl-icd-opencl-dev libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libmuparser-dev
           zlib1g-dev libgtest-dev libbenchmark-dev dataset-fashion-mnist
           libonnx-dev libprotobuf-dev  # ONNX export and import (src/io/onnx*.cpp): ONNX's protobuf classes
+          libopenmpi-dev openmpi-bin   # data-parallel training (src/dist/, NNLAB_MPI) and its mpirun tests
           chromium   # chromium: tests/test_report.cpp checks report.html in a headless browser
           python3-venv python3-dev)  # the Python package's tests (scripts/test.sh) and pip install .
 packages+=("$@")  # more for one script (scripts/fuzz.sh: clang and libFuzzer)

@@ -88,6 +88,10 @@ void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
       }
     }
     layer_params_.push_back(count);
+    int64_t trainable = 0;
+    for (const auto& sp : specs)
+      if (sp.trainable) trainable += shape_size(sp.shape);
+    layer_trainable_.push_back(trainable);
     specs_.emplace_back(i, std::move(specs));
   }
   output_shape_ = shape;
@@ -136,15 +140,20 @@ const Tensor& Model::forward(const Tensor& x, Mode mode) {
   return acts_.back();
 }
 
-void Model::backward(const Tensor& grad, bool from_logits) {
+void Model::backward(const Tensor& grad, bool from_logits) { backward(grad, from_logits, nullptr); }
+
+void Model::backward(const Tensor& grad, bool from_logits, const std::function<void(size_t offset)>& done) {
   if (input_ == nullptr) throw Error("model: backward() before forward()");
   const Tensor* dy = &grad;
+  size_t offset = grads_.size();  // the layers' gradients lie in layer order in the flat buffer
   for (size_t k = layers_.size(); k-- > 0;) {
     const Tensor& x = k == 0 ? *input_ : acts_[k - 1];
     Tensor* dx = k == 0 ? nullptr : &grad_bufs_[k % 2];
     layers_[k]->backward(x, acts_[k], *dy, dx, from_logits && k + 1 == layers_.size());
     layers_[k]->add_penalty_gradient();
     dy = dx;
+    offset -= static_cast<size_t>(layer_trainable_[k]);
+    if (done) done(offset);
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "nnlab/data/augment.hpp"
 #include "nnlab/data/source.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
@@ -142,8 +143,12 @@ void check_schedule(const Experiment& e, int64_t samples) {
 }
 
 // The run folder, cleared of a previous run's results, with the config and the model's summary.
+// Data-parallel: rank 0 names and writes it; the other ranks learn its name (for the checkpoint a
+// resumed run reads) and write nothing.
 fs::path open_run_folder(const Experiment& e, const RunOptions& options, const Model& model, RunResult& result) {
   result.run_dir = options.out_dir.empty() ? "runs/" + e.name + "-" + timestamp() : options.out_dir;
+  dist::broadcast(result.run_dir);
+  if (!dist::is_root()) return result.run_dir;
   fs::create_directories(result.run_dir);
   const fs::path dir(result.run_dir);
   remove_stale_temporaries(dir.string());
@@ -161,6 +166,8 @@ fs::path open_run_folder(const Experiment& e, const RunOptions& options, const M
 
 // run.json; a resumed run keeps the time it first started.
 void write_run_info(const fs::path& dir, nlohmann::json info, bool resume) {
+  if (!dist::is_root()) return;
+  info["ranks"] = dist::size();
   if (resume && fs::exists(dir / "run.json")) {
     const auto before = nlohmann::json::parse(read_file((dir / "run.json").string()), nullptr, false);
     if (before.is_object() && before.contains("started")) {
@@ -188,17 +195,19 @@ FitOptions fit_options(const Experiment& e, const RunOptions& options, const fs:
 // none) with its confusion matrix, then result.json, which marks the run finished (resumed sweeps
 // skip finished runs), and the report without its refresh. The folder writer writes the evaluation's
 // files and the report.
+// Data-parallel: every rank evaluates its share of the test data; rank 0 writes.
 void finish_run(const Experiment& e, const fs::path& dir, Model& model, Trainer& trainer, const DataSources& data,
                 const RunFolderWriter& folder_writer, RunResult& result) {
   result.params = model.param_count();
   result.diagnosis = diagnose(result.history);
-  save_model(model, (dir / "model.safetensors").string(),
-             {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
   const Dataset& test = data.test ? *data.test : *data.train;
   result.evaluated_on = data.test ? "test" : "train";
   Logs ev = trainer.evaluate(test);
   result.test_loss = ev["loss"];
   if (ev.count("accuracy")) result.test_accuracy = ev["accuracy"];
+  if (!dist::is_root()) return;
+  save_model(model, (dir / "model.safetensors").string(),
+             {{"nnlab.experiment", e.config.dump()}, {"nnlab.loss", e.train.loss}});
   if (test.num_classes > 0 && test.target_width() == 1) {
     result.confusion = confusion_matrix(model, test);
     folder_writer.write_evaluation(result.confusion, test, result.evaluated_on);

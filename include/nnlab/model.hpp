@@ -3,6 +3,7 @@
 // third.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <span>
@@ -50,6 +51,10 @@ class Model {
   // Backward pass from dL/d(output), or from dL/d(logits of the last layer's output activation)
   // when from_logits is true. Fills grads().
   void backward(const Tensor& grad, bool from_logits);
+  // The same, calling done(offset) after each layer: grads()[offset, end) are then final (layers fill
+  // the flat buffer from its end, the last layer first), so their sum over data-parallel ranks can
+  // start while backward continues (dist::GradientReducer).
+  void backward(const Tensor& grad, bool from_logits, const std::function<void(size_t offset)>& done);
   // The layers' weight penalties (added to the training loss) and constraints (after each step).
   double penalty() const;
   void apply_constraints();
@@ -89,6 +94,7 @@ class Model {
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> out_shapes_;
   std::vector<int64_t> layer_params_;
+  std::vector<int64_t> layer_trainable_;  // each layer's values in params_ (its share of the flat buffer)
   std::vector<Tensor> acts_;       // acts_[i] is the output of layer i (batch, ...)
   std::vector<Tensor> grad_bufs_;  // two scratch tensors for dL/d(activations), alternated
   const Tensor* input_ = nullptr;  // the batch of the last forward call

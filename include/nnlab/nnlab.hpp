@@ -2,6 +2,7 @@
 #pragma once
 #include "nnlab/activations/activation.hpp"
 #include "nnlab/data/augment.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/data/dataset.hpp"
 #include "nnlab/data/toy.hpp"
 #include "nnlab/error.hpp"

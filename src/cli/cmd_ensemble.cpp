@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "nnlab/ensemble.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/data/augment.hpp"
@@ -109,6 +110,7 @@ void add_ensemble(CLI::App& app) {
     const std::string out = a->out.empty() ? "runs/" + s.name : a->out;
     install_interrupt_handler();
     const EnsembleResult r = run_ensemble(s, out, a->quiet ? 0 : (a->verbose ? 2 : 1));
+    if (!dist::is_root()) return;  // under mpirun, rank 0 combined the members and reports
     std::printf("\n%s\n", ensemble_table_markdown(r.report).c_str());
     print_gains(r.report);
     std::printf("members trained in %.1fs%s; ensemble: %s/ensemble.json (nnlab evaluate / predict accept the folder); "

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/sweep.hpp"
 #include "nnlab/training/interrupt.hpp"
@@ -33,6 +34,10 @@ void add_sweep(CLI::App& app) {
   c->add_flag("-q,--quiet", a->quiet, "Print only the table");
   c->add_flag("-v,--verbose", a->verbose, "Show each run's progress");
   c->callback([a] {
+    // Its runs would train data-parallel, but its own files would have as many writers as ranks, and
+    // side-by-side runs would call collectives from several threads: refused until it spreads runs.
+    check(!dist::active(), "nnlab sweep does not run under mpirun yet (" + std::to_string(dist::size()) +
+                               " ranks); run it as one process, or run each variant with mpirun nnlab train");
     a->axes.families = a->preset == "families";
     SweepSpec s = load_sweep(a->what, a->axes, a->set);
     if (!a->metric.empty()) s.metric = a->metric;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/sweep.hpp"
 #include "nnlab/training/interrupt.hpp"
@@ -28,6 +29,10 @@ void add_tune(CLI::App& app) {
   c->add_flag("-q,--quiet", a->quiet, "Print only the table and the winner");
   c->add_flag("-v,--verbose", a->verbose, "Show each run's progress");
   c->callback([a] {
+    // Its runs would train data-parallel, but its own files would have as many writers as ranks, and
+    // side-by-side runs would call collectives from several threads: refused until it spreads runs.
+    check(!dist::active(), "nnlab tune does not run under mpirun yet (" + std::to_string(dist::size()) +
+                               " ranks); run it as one process, or run each variant with mpirun nnlab train");
     TuneSpec s = load_tune(a->file, a->set);
     if (a->parallel >= 0) s.parallel = a->parallel;
     const std::string out = a->out.empty() ? "runs/" + s.name + "-tune" : a->out;

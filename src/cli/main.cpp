@@ -1,9 +1,11 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/training/interrupt.hpp"
 
@@ -25,9 +27,32 @@ int usage_error(const CLI::ParseError& e) {
   return 2;
 }
 
+using nnlab::dist::fail;
+
+int run(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under mpirun: MPI for the process's lifetime; only rank 0 prints what the commands report
+  // (errors go to stderr from any rank).
+  std::optional<nnlab::dist::Session> session;
+  try {
+    session.emplace(argc, argv);
+  } catch (const nnlab::Error& e) {
+    std::fprintf(stderr, "nnlab: error: %s\n", e.what());
+    return 1;
+  }
+  if (nnlab::dist::rank() > 0 && !std::freopen("/dev/null", "w", stdout)) {
+    std::fprintf(stderr, "nnlab: error: rank %d cannot silence its standard output\n", nnlab::dist::rank());
+    return 1;
+  }
+  return run(argc, argv);
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"nnlab: train dense neural networks on the CPU, and see every idea of the course work"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
@@ -67,17 +92,18 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e);
   } catch (const nnlab::Interrupted& e) {
-    std::fprintf(stderr, "\nnnlab: %s\n", e.what());
+    // Data-parallel ranks agree on the step they stop after (the trainer reduces Ctrl-C), so they
+    // all end here together; rank 0 says so.
+    if (nnlab::dist::rank() == 0) std::fprintf(stderr, "\nnnlab: %s\n", e.what());
     return 130;
   } catch (const nnlab::Error& e) {
-    std::fprintf(stderr, "nnlab: error: %s\n", e.what());
-    return 1;
+    return fail(std::string("nnlab: error: ") + e.what(), 1);
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "nnlab: error: out of memory (a size in the experiment or its data is more than this machine holds)\n");
-    return 1;
+    return fail("nnlab: error: out of memory (a size in the experiment or its data is more than this machine holds)", 1);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "nnlab: error: %s\n", e.what());
-    return 2;
+    return fail(std::string("nnlab: error: ") + e.what(), 2);
   }
   return 0;
 }
+
+}  // namespace

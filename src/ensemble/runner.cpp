@@ -18,6 +18,7 @@
 #include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/kernels/gemm.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/kernels/side_by_side.hpp"
 
 namespace fs = std::filesystem;
@@ -138,9 +139,30 @@ class MemberRunner {
       : members_(members), dir_(dir), threads_each_(threads_each), verbose_(verbose), models_(members.size()) {}
 
   // One after another, or `parallel` threads side by side; rethrows the first member's failure.
-  // Returns the members' models in member order.
+  // Returns the members' models in member order. Under mpirun, rank r trains members r, r + ranks,
+  // ... on its own (dist::LocalScope) into the shared ensemble folder; after all have finished, rank
+  // 0 reads the others' models from their run folders, and the other ranks return no models.
   std::vector<std::shared_ptr<Model>> run(int parallel) {
-    kernels::run_side_by_side(members_.size(), parallel, threads_each_, [this](size_t i, bool side_by_side) { train(i, side_by_side); });
+    const int rank = dist::rank(), ranks = dist::size();
+    std::vector<size_t> mine;
+    for (size_t i = static_cast<size_t>(rank); i < members_.size(); i += static_cast<size_t>(ranks)) mine.push_back(i);
+    {
+      const dist::LocalScope alone;
+      kernels::run_side_by_side(mine.size(), std::min<int>(parallel, static_cast<int>(std::max<size_t>(1, mine.size()))),
+                                threads_each_, [&](size_t j, bool side_by_side) { train(mine[j], side_by_side); });
+    }
+    if (ranks == 1) return std::move(models_);
+    dist::barrier();
+    if (rank > 0) return {};
+    const dist::LocalScope alone;
+    for (size_t i = 0; i < members_.size(); ++i) {
+      if (models_[i]) continue;
+      const fs::path run = dir_ / members_[i].name;
+      check(fs::exists(run / "result.json"),
+            "ensemble member '" + members_[i].name + "', trained by rank " + std::to_string(i % static_cast<size_t>(ranks)) +
+                ", left no result in " + run.string() + " that rank 0 can read: the ranks need the ensemble folder on a shared file system");
+      train(i, false);  // finished by its rank: reused from its run folder
+    }
     return std::move(models_);
   }
 
@@ -235,6 +257,7 @@ EnsembleResult run_ensemble(const EnsembleSpec& spec, const std::string& out_dir
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::shared_ptr<Model>> models = MemberRunner(members, dir, threads_each, verbose).run(res.parallel);
   res.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!dist::is_root()) return res;  // under mpirun: rank 0 combines and evaluates once
 
   std::optional<Model> combiner = train_stacking(spec, models, dir, data.train, h, base.seed, verbose);
   const Shape output = models[0]->output_shape();

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "nnlab/config_reader.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/text.hpp"
@@ -41,7 +42,8 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
                             {"model_rng", model_.rng().state()},
                             {"history", history.to_csv()},
                             {"callbacks", cb},
-                            {"stop_training", stop_training}};
+                            {"stop_training", stop_training},
+                            {"ranks", dist::size()}};
   f.metadata["nnlab.checkpoint"] = meta.dump();
   f.metadata["nnlab.model"] = model_.config().dump();
   write_safetensors(path, f);
@@ -93,6 +95,14 @@ int Trainer::load_checkpoint(const std::string& path, History& history, Checkpoi
     same_model = parse_json(m->second, path + ": corrupt checkpoint metadata 'nnlab.model'") == model_.config();
   }
   check(same_model, path + ": the checkpoint was written by a different model architecture");
+  // Data-parallel runs: the global batch is each rank's batch times the ranks, so the same run
+  // continues only on as many ranks as wrote the checkpoint (older checkpoints: one).
+  const int ranks = meta.meta.contains("ranks") ? meta.get<int>("ranks", "a whole number of at least 1") : 1;
+  check(ranks == dist::size(),
+        path + ": the checkpoint was written by a run on " + std::to_string(ranks) + " rank" + (ranks == 1 ? "" : "s") +
+            " and this one has " + std::to_string(dist::size()) +
+            "; the global batch (batch per rank x ranks) and every step after it would differ, so resume with " +
+            (ranks == 1 ? std::string("one process (no mpirun)") : "mpirun -np " + std::to_string(ranks)));
   const std::string optimizer = meta.get<std::string>("optimizer", "the optimizer's name");
   check(optimizer == optimizer_->name(),
         path + ": the checkpoint's optimizer is '" + optimizer + "', not '" + optimizer_->name() + "'");

@@ -39,16 +39,18 @@ class BatchPrefetcher {
   BatchPrefetcher(const BatchPrefetcher&) = delete;
   BatchPrefetcher& operator=(const BatchPrefetcher&) = delete;
 
-  // Starts gathering `indices` (which must stay valid until take()) into the next slot.
-  void request(std::span<const int64_t> indices) {
+  // Starts gathering `indices` (which must stay valid until take()) into the next slot; `position`:
+  // see Dataset::gather_shard.
+  void request(std::span<const int64_t> indices, int64_t position = 0) {
     if (!background_) {
-      gather(indices, sync_next_);
+      gather(indices, position, sync_next_);
       sync_next_ ^= 1;
       return;
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_ = indices;
+      job_position_ = position;
       pending_ = true;
       ready_ = false;
     }
@@ -74,8 +76,9 @@ class BatchPrefetcher {
       if (quit_) return;
       pending_ = false;
       const auto job = job_;
+      const int64_t position = job_position_;
       lock.unlock();
-      gather(job, next);
+      gather(job, position, next);
       next ^= 1;
       cv_.notify_all();
       lock.lock();
@@ -83,10 +86,10 @@ class BatchPrefetcher {
   }
 
   // Gathers into slot `slot` and publishes it (or what the gather threw) to take().
-  void gather(std::span<const int64_t> indices, int slot) {
+  void gather(std::span<const int64_t> indices, int64_t position, int slot) {
     std::exception_ptr err;
     try {
-      data_.gather(indices, x_[slot], y_[slot]);
+      data_.gather_shard(indices, position, x_[slot], y_[slot]);
     } catch (...) {
       err = std::current_exception();
     }
@@ -101,6 +104,7 @@ class BatchPrefetcher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::span<const int64_t> job_;
+  int64_t job_position_ = 0;
   bool pending_ = false, ready_ = false, quit_ = false;
   int slot_ = 0, sync_next_ = 0;
   std::exception_ptr error_;

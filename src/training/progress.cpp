@@ -45,6 +45,9 @@ static std::string format_seconds(double s) {
 
 void ProgressBar::on_train_begin(TrainState& s) {
   if (verbose_ <= 0) return;
+  if (s.ranks > 1)
+    std::fprintf(out_, "data-parallel: %d ranks x batch %lld per rank = global batch %lld\n", s.ranks,
+                 static_cast<long long>(s.rank_batch_size), static_cast<long long>(s.batch_size));
   std::fprintf(out_, "%s\n", iteration_arithmetic(s.samples, s.batch_size, s.epochs - s.initial_epoch).c_str());
   std::fflush(out_);
 }

@@ -1,11 +1,13 @@
 #include "nnlab/training/trainer.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
 
+#include "nnlab/data/augment.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/kernels/denormals.hpp"
 #include "nnlab/metrics.hpp"
@@ -84,11 +86,38 @@ void Trainer::check_data(const Dataset& d) const {
   }
 }
 
-double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr) {
-  const Tensor& out = model_.forward(x, Mode::Train);
-  const double l = objective_.loss_and_gradient(model_, out, y, &grad_);
-  if (correct) *correct += count_correct(*loss_, out, y);
-  model_.backward(grad_, objective_.fused());
+double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr, int64_t global_rows) {
+  const int64_t rows = x.rows();
+  double l = 0;
+  int64_t right = 0;
+  if (!dist::active()) {
+    const Tensor& out = model_.forward(x, Mode::Train);
+    l = objective_.loss_and_gradient(model_, out, y, &grad_);
+    if (correct) right = count_correct(*loss_, out, y);
+    model_.backward(grad_, objective_.fused());
+  } else if (rows > 0) {
+    const Tensor& out = model_.forward(x, Mode::Train);
+    l = objective_.loss_and_gradient(model_, out, y, &grad_);  // the mean over this shard
+    if (correct) right = count_correct(*loss_, out, y);
+    // The shard's mean gradient weighted by its share: summed over the ranks, the global batch's mean.
+    reducer_.begin(model_.grads(), static_cast<float>(static_cast<double>(rows) / static_cast<double>(global_rows)));
+    model_.backward(grad_, objective_.fused(), [this](size_t offset) { reducer_.ready(offset); });
+    reducer_.finish();
+  } else {  // an empty shard (a last batch with fewer samples than ranks) adds nothing to the sum
+    std::fill(model_.grads().begin(), model_.grads().end(), 0.0f);
+    reducer_.begin(model_.grads(), 1.0f);
+    reducer_.finish();
+  }
+  if (dist::active()) {  // with Ctrl-C on any rank: every rank stops after the same step
+    double totals[3] = {l * static_cast<double>(rows), static_cast<double>(right), interrupt_requested() ? 1.0 : 0.0};
+    const auto t0 = std::chrono::steady_clock::now();
+    dist::sum(totals);
+    sum_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    l = totals[0] / static_cast<double>(global_rows);
+    right = static_cast<int64_t>(totals[1]);
+    interrupted_ = totals[2] > 0;
+  }
+  if (correct) *correct += right;
   const double penalty = model_.penalty();  // of the weights that produced this loss, as Keras reports it
   optimizer_->step(model_.params(), model_.grads(), lr);
   optimizer_->update_average(model_.params());  // use_ema
@@ -103,12 +132,14 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   check_data(train);
   if (validation) check_data(*validation);
 
+  const int ranks = dist::size(), rank = dist::rank();
   History history;
-  ProgressBar progress(options.verbose);
+  ProgressBar progress(rank == 0 ? options.verbose : 0);
   // As Keras: the progress bar first, the user's callbacks, then History, so that what callbacks add
-  // to an epoch's logs is recorded.
+  // to an epoch's logs is recorded. Only rank 0 writes files.
   std::vector<Callback*> all{&progress};
-  all.insert(all.end(), callbacks.begin(), callbacks.end());
+  for (auto* c : callbacks)
+    if (rank == 0 || !c->writes_files()) all.push_back(c);
   all.push_back(&history);
 
   TrainState st;
@@ -125,14 +156,29 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
   st.epochs = options.epochs;
   st.initial_epoch = options.initial_epoch;
   st.samples = train.size();
-  st.batch_size = std::min(options.batch_size, train.size());
+  st.ranks = ranks;
+  st.rank_batch_size = std::min(options.batch_size, train.size());
+  st.batch_size = std::min(options.batch_size * ranks, train.size());  // the global batch
   st.steps_per_epoch = (st.samples + st.batch_size - 1) / st.batch_size;
   st.iteration = optimizer_->iterations;
 
   rng_ = Rng(options.seed);
+  if (ranks > 1) {  // every rank starts from rank 0's weights and state
+    dist::broadcast(model_.params());
+    dist::broadcast(model_.state());
+  }
   int first_epoch = options.initial_epoch;
   CheckpointExtras resumed;
-  if (options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path)) {
+  bool resume = options.resume && !options.checkpoint_path.empty() && std::filesystem::exists(options.checkpoint_path);
+  if (ranks > 1) {  // rank 0 decides, so a checkpoint visible to some ranks only cannot split the run
+    double found = resume ? 1 : 0;
+    dist::broadcast_value(found);
+    check(found == 0 || std::filesystem::exists(options.checkpoint_path),
+          options.checkpoint_path + ": rank 0 resumes from this checkpoint but rank " + std::to_string(rank) +
+              " cannot see it; data-parallel ranks need the run folder on a shared file system");
+    resume = found != 0;
+  }
+  if (resume) {
     first_epoch = load_checkpoint(options.checkpoint_path, history, &resumed);
     check(first_epoch <= options.epochs,
           options.checkpoint_path + ": the checkpoint's next_epoch is " + std::to_string(first_epoch) +
@@ -143,30 +189,42 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     // Each finished epoch gathered steps_per_epoch batches: data whose batches depend on how many came
     // before (augmentation's random stream) continues where the interrupted run left it.
     train.seek_batches(static_cast<uint64_t>(first_epoch) * static_cast<uint64_t>(st.steps_per_epoch));
-    if (options.verbose > 0)
+    if (options.verbose > 0 && rank == 0)
       std::printf("resuming from %s at epoch %d\n", options.checkpoint_path.c_str(), first_epoch + 1);
   }
   std::vector<int64_t> order(static_cast<size_t>(train.size()));
   std::iota(order.begin(), order.end(), 0);
   BatchPrefetcher prefetch(train);
+  // This rank's shard of global batch b: (indices, place of its first sample in the batch, batch size).
   auto batch_indices = [&](int64_t b) {
     const int64_t begin = b * st.batch_size, end = std::min(st.samples, begin + st.batch_size);
-    return std::span<const int64_t>(order).subspan(static_cast<size_t>(begin), static_cast<size_t>(end - begin));
+    const dist::Share s = dist::share(end - begin, rank, ranks);
+    return BatchShard{std::span<const int64_t>(order).subspan(static_cast<size_t>(begin + s.first), static_cast<size_t>(s.n)),
+                      s.first, end - begin};
   };
 
   st.lr = rate_.current();
+  reducer_.reset_timing();
+  sum_seconds_ = 0;
+  const auto fit_start = std::chrono::steady_clock::now();
   for (auto* c : all) c->on_train_begin(st);
   if (st.resuming) {
     restore_callbacks(callbacks, resumed, options.checkpoint_path);
     st.stop_training = resumed.stop_training;
   }
   for (int epoch = first_epoch; epoch < options.epochs && !st.stop_training; ++epoch) {
+    // Dropout's stream: rank 0 continues the model's (a single process's); rank r draws from its own,
+    // seeded from (seed, r, epoch), so a resumed run repeats it.
+    if (rank > 0)
+      model_.rng() = Rng(splitmix64(splitmix64(splitmix64(options.seed) ^ static_cast<uint64_t>(rank)) ^
+                                    static_cast<uint64_t>(epoch)));
     for (auto* c : all) c->on_epoch_begin(epoch, st);
     if (options.shuffle) {  // each epoch's order depends only on the random state, so resuming repeats it
       std::iota(order.begin(), order.end(), 0);
       std::shuffle(order.begin(), order.end(), rng_.engine());
     }
     Logs logs = train_epoch(epoch, st, prefetch, batch_indices, all, options.checkpoint_path);
+    dist::average(model_.state());  // batch norm's running statistics, one set for every rank
     if (validation) {
       for (auto* c : all) c->on_test_begin(st);
       for (const auto& [k, v] : evaluate(*validation, std::max<int64_t>(st.batch_size, 256))) logs["val_" + k] = v;
@@ -174,7 +232,15 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     }
     logs["lr"] = st.lr;
     for (auto* c : all) c->on_epoch_end(epoch, logs, st);
-    if (!options.checkpoint_path.empty()) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks, st.stop_training);
+    if (!options.checkpoint_path.empty() && rank == 0) save_checkpoint(options.checkpoint_path, epoch + 1, history, callbacks, st.stop_training);
+  }
+  if (ranks > 1 && rank == 0 && options.verbose > 0) {
+    // What the steps waited for the other ranks: the gradient sums not hidden behind backward, and
+    // the per-step sum of the loss (which includes waiting for the slowest rank).
+    const double train = std::chrono::duration<double>(std::chrono::steady_clock::now() - fit_start).count();
+    std::printf("data-parallel: %.1f%% of the training time (%.2f s of %.2f s) waiting for sums over ranks (gradients %.2f s)\n",
+                100.0 * (reducer_.wait_seconds() + sum_seconds_) / train, reducer_.wait_seconds() + sum_seconds_, train,
+                reducer_.wait_seconds());
   }
   // With use_ema the weights become their moving average, before the callbacks' on_train_end (as
   // Keras's fit: EarlyStopping's restore_best_weights still has the last word).
@@ -193,25 +259,31 @@ Logs Trainer::train_epoch(int epoch, TrainState& st, BatchPrefetcher& prefetch, 
   double loss_sum = 0;
   int64_t seen = 0, correct = 0;
   Logs running;
-  prefetch.request(batch_indices(0));
+  BatchShard shard = batch_indices(0), next{};
+  prefetch.request(shard.indices, shard.position);
   for (int64_t b = 0; b < st.steps_per_epoch; ++b) {
     const Tensor *xb = nullptr, *yb = nullptr;
     prefetch.take(xb, yb);
-    if (b + 1 < st.steps_per_epoch) prefetch.request(batch_indices(b + 1));
+    if (b + 1 < st.steps_per_epoch) {
+      next = batch_indices(b + 1);
+      prefetch.request(next.indices, next.position);
+    }
     st.lr = rate_.next(epoch, st.iteration, epoch_step);
-    const double l = train_step(*xb, *yb, with_accuracy ? &correct : nullptr, st.lr);
+    const int64_t rows = shard.batch_rows;  // the whole batch's, on every rank
+    const double l = train_step(*xb, *yb, with_accuracy ? &correct : nullptr, st.lr, rows);
+    shard = next;
     if (!std::isfinite(l)) {
       throw TrainingDiverged("training diverged: the loss became " + std::to_string(l) + " at epoch " +
                   std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) + " (learning rate " +
                   number_str(st.lr) + "); lower the learning rate or check the data for NaN values");
     }
     ++st.iteration;
-    loss_sum += l * static_cast<double>(xb->rows());
-    seen += xb->rows();
+    loss_sum += l * static_cast<double>(rows);
+    seen += rows;
     running["loss"] = loss_sum / static_cast<double>(seen);
     if (with_accuracy) running["accuracy"] = static_cast<double>(correct) / static_cast<double>(seen);
     for (auto* c : all) c->on_batch_end(b, running, st);
-    if (interrupt_requested()) {
+    if (dist::active() ? interrupted_ : interrupt_requested()) {
       if (b + 1 < st.steps_per_epoch) prefetch.take(xb, yb);  // let the worker finish its batch
       throw Interrupted("interrupted in epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b + 1) +
                         (checkpoint_path.empty()
@@ -231,14 +303,22 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
   Tensor xb, yb;
   double loss_sum = 0;
   int64_t correct = 0;
-  for (int64_t b = 0; b < data.size(); b += batch_size) {
-    const int64_t e = std::min(data.size(), b + batch_size);
+  // Data-parallel: each rank evaluates its contiguous share of the data, and the sums are reduced.
+  const dist::Share mine = dist::share(data.size(), dist::rank(), dist::size());
+  for (int64_t b = mine.first; b < mine.first + mine.n; b += batch_size) {
+    const int64_t e = std::min(mine.first + mine.n, b + batch_size);
     idx.resize(static_cast<size_t>(e - b));
     std::iota(idx.begin(), idx.end(), b);
     data.gather(idx, xb, yb);
     const Tensor& out = model_.forward(xb, Mode::Infer);
     loss_sum += objective_.loss_and_gradient(model_, out, yb, nullptr) * static_cast<double>(e - b);
     if (with_accuracy) correct += count_correct(*loss_, out, yb);
+  }
+  if (dist::active()) {
+    double totals[2] = {loss_sum, static_cast<double>(correct)};
+    dist::sum(totals);
+    loss_sum = totals[0];
+    correct = static_cast<int64_t>(totals[1]);
   }
   Logs logs{{"loss", loss_sum / static_cast<double>(data.size())}};
   if (with_accuracy) logs["accuracy"] = static_cast<double>(correct) / static_cast<double>(data.size());

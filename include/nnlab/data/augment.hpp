@@ -304,6 +304,8 @@ class AugmentedDataset : public Dataset {
   int64_t target_width() const override { return base_.target_width(); }
   // Called once per mini-batch, in order (possibly from one background thread): not re-entrant.
   void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const override;
+  // Sample i of the shard is augmented as position + i of the whole batch.
+  void gather_shard(std::span<const int64_t> indices, int64_t position, Tensor& x, Tensor& y) const override;
 
   void set_enabled(bool enabled) { enabled_ = enabled; }
   bool enabled() const { return enabled_; }

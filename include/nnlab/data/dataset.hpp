@@ -21,6 +21,13 @@ class Dataset {
   // Copies the samples at the given indices into x (n, sample...) and y (n, target_width); both
   // are resized.
   virtual void gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const = 0;
+  // gather() of one rank's shard of a larger batch (data-parallel training): `position` is the place
+  // of the shard's first sample in the whole batch, so a dataset whose samples depend on their place
+  // in the batch (AugmentedDataset's random streams) gives each sample what one process gathering
+  // the whole batch would. Plain data ignores it.
+  virtual void gather_shard(std::span<const int64_t> indices, int64_t /*position*/, Tensor& x, Tensor& y) const {
+    gather(indices, x, y);
+  }
   // True when gather is a plain copy from memory: cheaper than handing the batch to another thread,
   // so the trainer gathers on its own thread instead of prefetching.
   virtual bool gather_is_copy() const { return false; }

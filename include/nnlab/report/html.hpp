@@ -59,6 +59,7 @@ void write_misclassified(const ConfusionMatrix& cm, const Dataset& data, const s
 class RunFolderWriter : public Callback {
  public:
   explicit RunFolderWriter(std::string dir, std::chrono::milliseconds min_interval = std::chrono::seconds(2));
+  bool writes_files() const override { return true; }
   void on_train_begin(TrainState&) override;
   void on_epoch_end(int epoch, Logs& logs, TrainState& st) override;
   void on_train_end(TrainState& st) override;

@@ -27,7 +27,9 @@ struct TrainState {
   int epochs = 0;               // total epochs requested
   int initial_epoch = 0;        // first epoch of this call (non-zero when resuming)
   int64_t samples = 0;          // training samples per epoch
-  int64_t batch_size = 0;
+  int64_t batch_size = 0;       // the global batch: each rank's batch times the ranks
+  int ranks = 1;                // data-parallel ranks (dist::size()) sharing every batch
+  int64_t rank_batch_size = 0;  // each rank's share of a full batch
   int64_t steps_per_epoch = 0;  // ceil(samples / batch_size)
   int64_t iteration = 0;        // optimizer steps taken so far
   float lr = 0;                 // learning rate of the current (or, between steps, the last) step
@@ -50,6 +52,9 @@ class Callback {
   virtual void on_test_begin(TrainState&) {}
   virtual void on_test_end(TrainState&) {}
   virtual void on_train_end(TrainState&) {}
+  // True for a callback that writes files (logs, checkpoints, the run folder): in data-parallel
+  // training only rank 0 calls it, so there is exactly one writer; the others see identical logs.
+  virtual bool writes_files() const { return false; }
 
   // A callback with state that matters across epochs (counters, the best value so far) returns it
   // here as text, so a checkpoint can save it and a resumed run restore it. fit() calls restore()

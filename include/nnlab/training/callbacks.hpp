@@ -194,6 +194,7 @@ class SwapEMAWeights : public Callback {
 // epoch lacks is left empty (Keras writes NA), so History::from_csv reads the file.
 class CSVLogger : public Callback {
  public:
+  bool writes_files() const override { return true; }
   explicit CSVLogger(std::string path, bool append = false, char separator = ',');
   void on_train_begin(TrainState& s) override;
   void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
@@ -228,6 +229,7 @@ struct ModelCheckpointOptions {
 };
 class ModelCheckpoint : public Callback {
  public:
+  bool writes_files() const override { return true; }
   explicit ModelCheckpoint(std::string path, const ModelCheckpointOptions& options = {});
   void on_epoch_end(int epoch, Logs& logs, TrainState& s) override;
   std::string state() const override;  // the best value, so a resumed run keeps the same bar

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nnlab/data/dataset.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/losses/loss.hpp"
 #include "nnlab/model.hpp"
@@ -44,6 +45,18 @@ struct FitOptions {
   void validate() const;    // throws nnlab::Error naming the bad value
 };
 
+// Data-parallel training: launched by mpirun with a dist::Session, fit() runs on every rank. Rank 0's
+// initial weights are broadcast; every epoch's shuffled order is the same on every rank (same seed);
+// each global batch of batch_size x ranks samples is split into contiguous shards, one per rank (the
+// last batch's too, as evenly as possible); each rank's gradient, weighted by its share of the global
+// batch, is summed over the ranks (dist::GradientReducer, bucketed during backward), so every rank
+// takes the step one process would take on the whole global batch. Metrics are reduced, so every
+// rank sees the same logs and callbacks decide alike; callbacks that write files run on rank 0 only.
+// Random streams: shuffling and augmentation (seeded per sample from its place in the global batch)
+// are those of one process with the global batch; dropout masks come from each rank's own stream,
+// rank 0's the model's, rank r's reseeded every epoch from (seed, r, epoch), so they cannot equal a
+// single process's masks (documented in docs/ARCHITECTURE.md). Batch normalisation uses each shard's
+// statistics; its running statistics are averaged over the ranks after every epoch.
 class Trainer {
  public:
   Trainer(Model& model, std::unique_ptr<Loss> loss, std::unique_ptr<Optimizer> optimizer);
@@ -79,11 +92,17 @@ class Trainer {
   Rng& rng() { return rng_; }
 
  private:
-  using BatchIndices = std::function<std::span<const int64_t>(int64_t batch)>;
+  struct BatchShard {
+    std::span<const int64_t> indices;  // this rank's samples of the batch
+    int64_t position = 0;              // the place of the first of them in the whole batch
+    int64_t batch_rows = 0;            // the whole (global) batch's samples
+  };
+  using BatchIndices = std::function<BatchShard(int64_t batch)>;
   Logs train_epoch(int epoch, TrainState& st, BatchPrefetcher& prefetch, const BatchIndices& batch_indices,
                    const std::vector<Callback*>& all, const std::string& checkpoint_path);
-  // One optimizer step on a batch; returns the batch's loss and adds correct predictions to *correct.
-  double train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr);
+  // One optimizer step on a batch, or on this rank's shard of a global batch of `global_rows`
+  // samples; returns the (global) batch's loss and adds its correct predictions to *correct.
+  double train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr, int64_t global_rows);
 
   Model& model_;
   std::unique_ptr<Loss> loss_;
@@ -92,6 +111,9 @@ class Trainer {
   LearningRate rate_;
   Tensor grad_;  // dLoss/d(output or logits), reused across steps
   Rng rng_;
+  dist::GradientReducer reducer_;  // sums the gradients over data-parallel ranks
+  bool interrupted_ = false;       // Ctrl-C, on any rank, by the end of the last step
+  double sum_seconds_ = 0;         // this fit's waits in the per-step sum of loss and accuracy
 };
 
 }  // namespace nnlab

@@ -62,6 +62,10 @@ void AugmentedDataset::set_threads(int threads) {
 }
 
 void AugmentedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tensor& y) const {
+  gather_shard(indices, 0, x, y);
+}
+
+void AugmentedDataset::gather_shard(std::span<const int64_t> indices, int64_t position, Tensor& x, Tensor& y) const {
   base_.gather(indices, x, y);
   if (!enabled_ || aug_.empty()) return;
   const uint64_t call = calls_.fetch_add(1);
@@ -78,7 +82,7 @@ void AugmentedDataset::gather(std::span<const int64_t> indices, Tensor& x, Tenso
   for (int64_t i = 0; i < n; ++i) {
     try {
       static thread_local Rng rng;
-      rng.engine().seed(augment_sample_seed(seed_, call, static_cast<uint64_t>(i)));
+      rng.engine().seed(augment_sample_seed(seed_, call, static_cast<uint64_t>(position + i)));
       aug_.apply(ImageView{data + i * per, image_[0], image_[1], image_[2]}, rng);
     } catch (...) {
       std::lock_guard<std::mutex> lock(error_mutex);

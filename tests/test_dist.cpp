@@ -1,0 +1,268 @@
+// Data-parallel training (src/dist/, Trainer::fit on several ranks). The shares and the one-rank
+// no-ops always; with MPI (NNLAB_MPI) the ranks themselves, through `mpirun -np 2 --oversubscribe`
+// (tests/dist_check.cpp and the nnlab command): 2 ranks with batch 16 end with the weights of one
+// process with batch 32, with and without augmentation; with dropout, 2 ranks match one process that
+// emulates their shards and random streams; a resumed 2-rank run matches an uninterrupted one and a
+// different number of ranks is refused; one failing or killed rank ends the run within seconds.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli_runner.hpp"
+#include "nnlab/data/readers.hpp"
+#include "nnlab/dist/communicator.hpp"
+#include "nnlab/io/files.hpp"
+
+namespace fs = std::filesystem;
+using nnlab::testing::CommandResult;
+
+#ifdef NNLAB_MPIEXEC
+namespace {
+
+CommandResult shell(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  const int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+// `timeout` turns a hang into exit code 124 instead of a stuck suite.
+std::string mpirun(int ranks, const std::string& program, int timeout_s = 120) {
+  return "timeout " + std::to_string(timeout_s) + " '" NNLAB_MPIEXEC "' -np " + std::to_string(ranks) +
+         " --oversubscribe --bind-to none '" + program + "'";
+}
+
+std::vector<float> read_floats(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::vector<float> v;
+  float f;
+  while (in.read(reinterpret_cast<char*>(&f), sizeof f)) v.push_back(f);
+  return v;
+}
+
+// max |a - b| over max |b|: the difference relative to the weights' scale.
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
+    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+  }
+  return diff / scale;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto p = text.find(what); p != std::string::npos; p = text.find(what, p + 1)) ++n;
+  return n;
+}
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("nnlab_dist_" + std::to_string(getpid()) + "_" +
+                                               ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  TempDir() {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+}  // namespace
+#endif
+
+TEST(Dist, SharesCoverTheBatchAndDifferByAtMostOne) {
+  for (int64_t count : {0, 1, 5, 32, 33}) {
+    for (int ranks : {1, 2, 3, 8}) {
+      int64_t next = 0, least = count, most = 0;
+      for (int r = 0; r < ranks; ++r) {
+        const auto s = nnlab::dist::share(count, r, ranks);
+        EXPECT_EQ(s.first, next);
+        next += s.n;
+        least = std::min(least, s.n);
+        most = std::max(most, s.n);
+      }
+      EXPECT_EQ(next, count);
+      EXPECT_LE(most - least, 1);
+    }
+  }
+}
+
+TEST(Dist, WithoutMpirunTheProcessIsOneRank) {
+  EXPECT_EQ(nnlab::dist::size(), 1);
+  EXPECT_EQ(nnlab::dist::rank(), 0);
+  std::vector<float> g{1, 2, 3};
+  nnlab::dist::GradientReducer reducer(4);
+  reducer.begin(g, 0.5f);
+  reducer.ready(0);
+  reducer.finish();
+  EXPECT_EQ(g, (std::vector<float>{1, 2, 3}));  // one rank: nothing to sum, nothing scaled
+  EXPECT_EQ(nnlab::dist::fail("test: a failure alone is returned, not aborted", 3), 3);
+}
+
+#ifdef NNLAB_MPIEXEC
+
+// Trains with dist_check and returns rank 0's weights.
+std::vector<float> weights(const std::string& launch, const fs::path& out, const std::string& args) {
+  const auto r = shell(launch + " --out '" + out.string() + "' " + args);
+  EXPECT_EQ(r.exit_code, 0) << launch << " " << args << "\n" << r.output;
+  auto w = read_floats(out);
+  EXPECT_GT(w.size(), 1000u) << r.output;
+  return w;
+}
+
+TEST(DistMpi, TwoRanksEqualOneProcessWithTheGlobalBatch) {
+  TempDir dir;
+  for (const std::string extra : {"", "--augment"}) {
+    const auto two = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "two.bin", "--batch 16 --epochs 2 " + extra);
+    const auto one = weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "one.bin", "--batch 32 --epochs 2 " + extra);
+    ASSERT_EQ(two.size(), one.size());
+    const double rel = relative_difference(two, one);
+    std::printf("2 ranks x 16 vs 1 x 32 %s: max relative difference %.3g\n", extra.c_str(), rel);
+    EXPECT_LE(rel, 1e-5) << extra;
+    EXPECT_GT(relative_difference(one, weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "small.bin",
+                                               "--batch 16 --epochs 2 " + extra)),
+              1e-3)
+        << "batch 16 alone should differ: the comparison must be able to fail";
+  }
+}
+
+// A streamed .nnds file: each rank reads only its shards (half the samples each), and the weights
+// are those of the same run from memory.
+TEST(DistMpi, StreamedDataIsReadByShard) {
+  TempDir dir;
+  const std::string nnds = (dir.path / "data.nnds").string();
+  const auto r = shell(mpirun(2, NNLAB_DIST_CHECK) + " --out '" + (dir.path / "streamed.bin").string() +
+                       "' --batch 16 --epochs 2 --nnds '" + nnds + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // 200 samples, 2 epochs of 7 global batches of 32 (the last of 8): 100 per rank per epoch.
+  EXPECT_NE(r.output.find("samples read per rank: 200 200"), std::string::npos) << r.output;
+  const auto memory = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "memory.bin", "--batch 16 --epochs 2");
+  EXPECT_EQ(read_floats(dir.path / "streamed.bin"), memory);
+}
+
+// Dropout masks are drawn per rank (rank 0 the model's stream, rank r one seeded from seed, r and
+// epoch), so they cannot be one process's masks; 2 ranks must equal one process computing the same
+// shards with the same streams, and repeat themselves exactly.
+TEST(DistMpi, WithDropoutTwoRanksMatchTheirEmulationAndRepeat) {
+  TempDir dir;
+  const std::string args = "--batch 16 --epochs 2 --dropout --augment";
+  const auto two = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "two.bin", args);
+  const auto again = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "again.bin", args);
+  EXPECT_EQ(two, again);
+  const auto emulated = weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "emulated.bin", args + " --emulate 2");
+  const double rel = relative_difference(two, emulated);
+  std::printf("2 ranks with dropout vs their emulation: max relative difference %.3g\n", rel);
+  EXPECT_LE(rel, 1e-5);
+  // The emulation itself, without dropout, is one process with the global batch.
+  const auto emulated_plain = weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "ep.bin", "--batch 16 --emulate 2");
+  const auto one = weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "one.bin", "--batch 32");
+  EXPECT_LE(relative_difference(emulated_plain, one), 1e-5);
+}
+
+TEST(DistMpi, ResumedRunMatchesAnUninterruptedOneAndOtherRankCountsAreRefused) {
+  TempDir dir;
+  const std::string args = "--batch 16 --dropout --augment";
+  const auto whole = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "whole.bin", args + " --epochs 4");
+  const std::string ck = (dir.path / "ck.safetensors").string();
+  weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "half.bin", args + " --epochs 2 --checkpoint '" + ck + "'");
+  const auto resumed =
+      weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "resumed.bin", args + " --epochs 4 --resume --checkpoint '" + ck + "'");
+  EXPECT_EQ(whole, resumed);
+  const auto alone = shell(std::string("'") + NNLAB_DIST_CHECK + "' --out '" + (dir.path / "x.bin").string() + "' " + args +
+                           " --epochs 4 --resume --checkpoint '" + ck + "'");
+  EXPECT_EQ(alone.exit_code, 1) << alone.output;
+  EXPECT_NE(alone.output.find("written by a run on 2 ranks and this one has 1"), std::string::npos) << alone.output;
+  EXPECT_NE(alone.output.find("mpirun -np 2"), std::string::npos) << alone.output;
+}
+
+TEST(DistMpi, AFailingRankEndsEveryRankWithOneMessage) {
+  TempDir dir;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = shell(mpirun(2, NNLAB_DIST_CHECK, 60) + " --out '" + (dir.path / "w.bin").string() +
+                       "' --batch 16 --epochs 50 --throw-rank 1");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.exit_code, 124) << "the ranks hung until the timeout:\n" << r.output;
+  EXPECT_EQ(count(r.output, "rank 1 met bad data in its shard (on rank 1 of 2)"), 1u) << r.output;
+  EXPECT_LT(seconds, 30) << r.output;
+  std::printf("a failing rank ended the run in %.1f s\n", seconds);
+}
+
+TEST(DistMpi, AKilledRankEndsEveryRank) {
+  TempDir dir;
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = shell(mpirun(2, NNLAB_DIST_CHECK, 60) + " --out '" + (dir.path / "w.bin").string() +
+                       "' --batch 16 --epochs 50 --kill-rank 1");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.exit_code, 124) << "the ranks hung until the timeout:\n" << r.output;
+  EXPECT_LT(seconds, 30) << r.output;
+  EXPECT_FALSE(fs::exists(dir.path / "w.bin"));
+  std::printf("a killed rank ended the run in %.1f s\n", seconds);
+}
+
+// The command: one run folder, the arithmetic printed once with the global batch, and a diverged
+// loss (every rank meets it) reported once.
+TEST(DistMpi, TrainCommandOnTwoRanks) {
+  if (!nnlab::find_dataset("fashion-mnist").present) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  TempDir dir;
+  const std::string exp = (dir.path / "exp.toml").string();
+  nnlab::write_file_atomic(exp, R"(name = "dist-test"
+seed = 3
+threads = 1
+[data]
+dataset = "fashion-mnist"
+limit = 1000
+test_limit = 300
+[model]
+layers = [
+  { type = "dense", units = 64, activation = "relu" },
+  { type = "dense", units = 10, activation = "softmax" },
+]
+[train]
+loss = "categorical_crossentropy"
+optimizer = "adam"
+epochs = 2
+batch_size = 16
+)");
+  const std::string nnlab = std::string(NNLAB_CLI);
+  const auto r = shell("cd '" + dir.path.string() + "' && " + mpirun(2, nnlab) + " train " + exp + " --out run");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(count(r.output, "data-parallel: 2 ranks x batch 16 per rank = global batch 32"), 1u) << r.output;
+  EXPECT_EQ(count(r.output, "1000 samples / batch 32 = 32 iterations per epoch"), 1u) << r.output;
+  EXPECT_EQ(count(r.output, "run folder:"), 1u) << r.output;
+  EXPECT_TRUE(fs::exists(dir.path / "run" / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(dir.path / "run" / "result.json"));
+  const auto run = nlohmann::json::parse(nnlab::read_file((dir.path / "run" / "run.json").string()));
+  EXPECT_EQ(run.at("ranks"), 2);
+
+  // An ensemble: each rank trains its own member, rank 0 combines once.
+  const auto ens = shell("cd '" + dir.path.string() + "' && " + mpirun(2, nnlab) + " ensemble " + exp +
+                         " --members 2 --holdout 0 --out ens --set train.epochs=1");
+  ASSERT_EQ(ens.exit_code, 0) << ens.output;
+  EXPECT_EQ(count(ens.output, "members trained in"), 1u) << ens.output;
+  for (const char* member : {"member-1", "member-2"})
+    EXPECT_TRUE(fs::exists(dir.path / "ens" / member / "model.safetensors")) << member << "\n" << ens.output;
+  EXPECT_TRUE(fs::exists(dir.path / "ens" / "ensemble.json")) << ens.output;
+
+  const auto diverged = shell("cd '" + dir.path.string() + "' && " + mpirun(2, nnlab, 60) + " train " + exp +
+                              " --out bad --lr 1e30 --quiet");
+  EXPECT_NE(diverged.exit_code, 0) << diverged.output;
+  EXPECT_NE(diverged.exit_code, 124) << diverged.output;
+  EXPECT_EQ(count(diverged.output, "training diverged"), 1u) << diverged.output;
+}
+
+#endif
