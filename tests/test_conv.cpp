@@ -364,3 +364,38 @@ TEST(ConvOptions, BadValuesAreNamed) {
   EXPECT_TRUE(contains(build({{"type", "max_pool2d"}, {"padding", "SAME"}}, {4, 4, 1}), "got \"SAME\""));
   EXPECT_TRUE(contains(build({{"type", "average_pool2d"}, {"strides", {1, -2}}}, {4, 4, 1}), "got -2"));
 }
+
+TEST(ShapeLayers, GlobalAveragePoolAndReshapeGradients) {
+  check_layer({{"type", "global_average_pool2d"}}, {3, 4, 2}, random_tensor({3, 3, 4, 2}, 61), 61);
+  check_layer({{"type", "reshape"}, {"target_shape", {3, -1, 2}}}, {12}, random_tensor({2, 12}, 62), 62);
+}
+
+TEST(ShapeLayers, GlobalAveragePoolMeansEachChannel) {
+  LoneLayer l({{"type", "global_average_pool2d"}}, {2, 2, 2}, 1);
+  const Tensor x({1, 2, 2, 2}, {1, 10, 2, 20, 3, 30, 4, 40});
+  Tensor y;
+  Rng rng(1);
+  l.layer->forward(x, y, Mode::Infer, rng);
+  ASSERT_EQ(y.shape(), (Shape{1, 2}));
+  EXPECT_FLOAT_EQ(y[0], 2.5f);
+  EXPECT_FLOAT_EQ(y[1], 25.0f);
+}
+
+TEST(ShapeLayers, ReshapeTurnsFlatPixelsIntoImages) {
+  Model m = Model::from_config({{"input", {784}},
+                                {"layers",
+                                 {{{"type", "reshape"}, {"target_shape", {28, 28, -1}}},
+                                  conv(4, 3, {{"strides", 2}}),
+                                  {{"type", "global_average_pool2d"}},
+                                  {{"type", "dense"}, {"units", 2}}}}});
+  EXPECT_EQ(m.layer_output_shape(0), (Shape{28, 28, 1}));
+  EXPECT_EQ(m.layer_output_shape(1), (Shape{13, 13, 4}));
+  EXPECT_EQ(m.layer_output_shape(2), (Shape{4}));
+  EXPECT_EQ(m.predict(random_tensor({3, 784}, 1)).shape(), (Shape{3, 2}));
+  using nnlab::testing::error_of;
+  const std::string e = error_of([] {
+    Model::from_config({{"input", {10}}, {"layers", {{{"type", "reshape"}, {"target_shape", {3, -1}}}}}});
+  });
+  EXPECT_TRUE(contains(e, "cannot see the input (10) (10 values) as (3, -1)")) << e;
+  EXPECT_TRUE(contains(error_of([] { make_layer({{"type", "reshape"}, {"target_shape", {-1, -1}}}); }), "more than one -1"));
+}

@@ -12,8 +12,10 @@
 #include "nnlab/layers/dense.hpp"
 #include "nnlab/layers/dropout.hpp"
 #include "nnlab/layers/flatten.hpp"
+#include "nnlab/layers/global_average_pool2d.hpp"
 #include "nnlab/layers/maxout.hpp"
 #include "nnlab/layers/pool2d.hpp"
+#include "nnlab/layers/reshape.hpp"
 
 namespace nnlab {
 namespace {
@@ -31,6 +33,8 @@ const std::map<std::string, Factory>& factories() {
       {"conv2d", &Conv2D::from_config},
       {"max_pool2d", &Pool2D::max_from_config},
       {"average_pool2d", &Pool2D::average_from_config},
+      {"global_average_pool2d", &GlobalAveragePool2D::from_config},
+      {"reshape", &Reshape::from_config},
   };
   return f;
 }
