@@ -44,6 +44,15 @@ nlohmann::json toml_to_json(const toml::node& node) {
   throw Error("unsupported TOML value (dates and times are not used by nnlab) at " + os.str());
 }
 
+// A shape as experiments write it: a list of positive whole numbers, e.g. [28, 28, 1].
+Shape read_shape(const nlohmann::json& in, const std::string& what) {
+  check(in.is_array() && !in.empty() && std::all_of(in.begin(), in.end(), [](const auto& d) {
+          return d.is_number_integer() && d.template get<int64_t>() >= 1;
+        }),
+        what + " must be a list of positive whole numbers, got " + in.dump());
+  return in.get<Shape>();
+}
+
 // [data]; d holds the defaults for what it leaves out.
 DataSpec read_data_table(ConfigReader& top, const std::string& source, DataSpec d) {
   ConfigReader data(top.has("data") ? top.raw("data") : nlohmann::json::object(), source + " [data]");
@@ -57,6 +66,7 @@ DataSpec read_data_table(ConfigReader& top, const std::string& source, DataSpec 
   d.standardize = data.get("standardize", d.standardize);
   d.limit = data.get("limit", d.limit);
   d.test_limit = data.get("test_limit", d.test_limit);
+  if (data.has("input_shape")) d.input_shape = read_shape(data.raw("input_shape"), source + " [data]: input_shape");
   check(d.limit >= 0, source + " [data]: limit must be 0 (all) or more, got " + std::to_string(d.limit));
   check(d.test_limit >= 0,
         source + " [data]: test_limit must be 0 (all) or more, got " + std::to_string(d.test_limit));
@@ -69,13 +79,10 @@ nlohmann::json read_model_table(ConfigReader& top, const std::string& source) {
   check(top.has("model"), source + ": missing [model] table with 'layers'");
   ConfigReader model(top.raw("model"), source + " [model]");
   const auto& layers = model.require<nlohmann::json>("layers");
-  if (model.has("input")) {
-    const auto& in = model.raw("input");
-    check(in.is_array() && !in.empty() && std::all_of(in.begin(), in.end(), [](const auto& d) {
-            return d.is_number_integer() && d.template get<int64_t>() >= 1;
-          }),
-          source + " [model]: 'input' must be a list of positive whole numbers, got " + in.dump());
-  }
+  check(!(model.has("input") && model.has("input_shape")),
+        source + " [model]: give input_shape (Keras's name) or input, not both");
+  for (const char* key : {"input", "input_shape"})
+    if (model.has(key)) read_shape(model.raw(key), source + " [model]: '" + key + "'");
   check(layers.is_array() && !layers.empty(), source + " [model]: 'layers' must be a non-empty list");
   model.finish();
   for (size_t i = 0; i < layers.size(); ++i) {
@@ -382,8 +389,15 @@ DataSources load_sources(const DataSpec& spec) {
   return d;
 }
 
+Shape stated_input(const Experiment& e) {
+  for (const char* key : {"input_shape", "input"})
+    if (e.model.contains(key)) return e.model.at(key).get<Shape>();
+  return e.data.input_shape;
+}
+
 Model build_model(const Experiment& e, const Shape& input) {
-  nlohmann::json cfg = {{"input", input}, {"layers", e.model.at("layers")}};
+  const Shape stated = stated_input(e);
+  nlohmann::json cfg = {{"input", stated.empty() ? input : stated}, {"layers", e.model.at("layers")}};
   try {
     return Model::from_config(cfg, e.seed);
   } catch (const Error& err) {

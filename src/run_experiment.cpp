@@ -103,12 +103,15 @@ nlohmann::json run_info(const Experiment& e, const DataSources& data, const Data
 
 // A model input stated in the experiment must hold as many values as the data's samples.
 void check_stated_input(const Experiment& e, const Shape& sample) {
-  if (!e.model.contains("input")) return;
-  const Shape stated = e.model.at("input").get<Shape>();
+  const Shape stated = stated_input(e);
+  if (stated.empty()) return;
+  const char* key = e.model.contains("input_shape") ? "input_shape" : e.model.contains("input") ? "input" : nullptr;
+  const std::string what = key ? e.source + " [model]: " + key + " = " + e.model.at(key).dump()
+                               : e.source + " [data]: input_shape = " + nlohmann::json(stated).dump();
   check(shape_size(stated) == shape_size(sample),
-        e.source + " [model]: input = " + e.model.at("input").dump() + " (" + std::to_string(shape_size(stated)) +
-            " values) but the data's samples have shape " + shape_str(sample) + " (" +
-            std::to_string(shape_size(sample)) + " values); remove 'input' or make it match");
+        what + " (" + std::to_string(shape_size(stated)) + " values) but the data's samples have shape " +
+            shape_str(sample) + " (" + std::to_string(shape_size(sample)) + " values); remove " +
+            (key ? key : "input_shape") + " or make it match");
 }
 
 // The data trained on and the data validated on: a held-out tail of the training data, or the test

@@ -40,6 +40,7 @@ struct DataSpec {
   bool standardize = false;      // subtract the training mean, divide by its standard deviation
   int64_t limit = 0;             // use only the first N training samples (0 = all)
   int64_t test_limit = 0;        // use only the first N test samples (0 = all)
+  Shape input_shape;             // how the model sees a sample, e.g. (28, 28, 1) for images; empty: as stored
 };
 
 // The member initialisers are the defaults a file gets for keys it leaves out (Experiment::from_json
@@ -63,7 +64,7 @@ struct Experiment {
   int threads = 0;      // 0: leave as is
   bool flush_denormals = true;  // false: IEEE denormals (slow on some processors; kernels/denormals.hpp)
   DataSpec data;
-  nlohmann::json model;  // {"layers": [...]}, input from the data
+  nlohmann::json model;  // {"layers": [...]}, input from the data unless stated (input_shape)
   TrainSpec train;
   // Optional tables, null when absent: [early_stopping] and [reduce_lr_on_plateau] with Keras's
   // option names, [schedule] (a learning-rate schedule: type = "step" | "cosine" | ... or
@@ -96,7 +97,12 @@ DataSources load_sources(const DataSpec& spec);
 // order; throws naming the file, table and key for a bad value.
 std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e);
 
-// Builds the experiment's model for the given input shape, with the experiment's seed.
+// The input shape the experiment states: [model] input_shape (or its older name input), else [data]
+// input_shape; empty when neither is given (the model takes the data's own sample shape).
+Shape stated_input(const Experiment& e);
+
+// Builds the experiment's model with the stated input shape, or else the given one (the data's), with
+// the experiment's seed (run_experiment checks first that a stated shape holds as many values).
 Model build_model(const Experiment& e, const Shape& input);
 
 struct RunOptions {

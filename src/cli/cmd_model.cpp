@@ -181,7 +181,7 @@ static void add_summary(CLI::App& app) {
     const Experiment e = Experiment::load(*what);
     Shape input = e.data.dataset == "xor" || e.data.dataset == "and" || e.data.dataset == "or" ? Shape{2}
                                                                                                : Shape{784};
-    if (e.model.contains("input")) input = e.model["input"].get<Shape>();
+    if (const Shape stated = stated_input(e); !stated.empty()) input = stated;
     std::printf("%s", build_model(e, input).summary().c_str());
   });
 }

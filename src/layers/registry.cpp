@@ -8,10 +8,14 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/layers/activation_layer.hpp"
 #include "nnlab/layers/batch_norm.hpp"
+#include "nnlab/layers/conv2d.hpp"
 #include "nnlab/layers/dense.hpp"
 #include "nnlab/layers/dropout.hpp"
 #include "nnlab/layers/flatten.hpp"
+#include "nnlab/layers/global_average_pool2d.hpp"
 #include "nnlab/layers/maxout.hpp"
+#include "nnlab/layers/pool2d.hpp"
+#include "nnlab/layers/reshape.hpp"
 
 namespace nnlab {
 namespace {
@@ -26,6 +30,11 @@ const std::map<std::string, Factory>& factories() {
       {"flatten", &Flatten::from_config},
       {"dropout", &Dropout::from_config},
       {"batch_norm", &BatchNorm::from_config},
+      {"conv2d", &Conv2D::from_config},
+      {"max_pool2d", &Pool2D::max_from_config},
+      {"average_pool2d", &Pool2D::average_from_config},
+      {"global_average_pool2d", &GlobalAveragePool2D::from_config},
+      {"reshape", &Reshape::from_config},
   };
   return f;
 }
@@ -63,7 +72,7 @@ std::string Layer::describe() const {
   nlohmann::json c = config();
   std::string out = type();
   std::string args;
-  for (const char* k : {"units", "pieces", "activation", "rate"}) {
+  for (const char* k : {"units", "filters", "pieces", "activation", "rate"}) {
     if (c.contains(k) && !(std::string(k) == "activation" && c[k] == "linear"))
       args += (args.empty() ? "" : ", ") + (c[k].is_string()           ? c[k].get<std::string>()
                                              : c[k].is_number_float() ? short_number(c[k].get<double>())
