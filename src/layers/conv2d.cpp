@@ -13,6 +13,7 @@
 #include "nnlab/kernels/elementwise.hpp"
 #include "nnlab/layers/dense.hpp"
 #include "spatial.hpp"
+#include "kernel_options.hpp"
 
 namespace nnlab {
 
@@ -86,11 +87,7 @@ void Conv2D::init_params(Rng& rng) {
 }
 
 Conv2D::Plan& Conv2D::plan(int64_t batch) {
-  for (size_t i = 0; i < plans_.size(); ++i) {
-    if (plans_[i]->batch != batch) continue;
-    if (i > 0) std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(i), plans_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-    return *plans_.front();
-  }
+  if (Plan* found = find_plan(plans_, batch)) return *found;
   auto p = std::make_unique<Plan>();
   p->batch = batch;
   const int64_t kh = opt_.kernel_size[0], kw = opt_.kernel_size[1], f = opt_.filters, c = in_[2];
@@ -125,9 +122,7 @@ Conv2D::Plan& Conv2D::plan(int64_t batch) {
   if (opt_.use_bias) p->fwd.add(DNNL_ARG_BIAS, p->bias);
   p->fwd.add(DNNL_ARG_DST, p->dst);
   p->fwd.add(DNNL_ARG_SCRATCHPAD, p->scratch);
-  plans_.insert(plans_.begin(), std::move(p));
-  if (plans_.size() > kMaxPlans) plans_.pop_back();
-  return *plans_.front();
+  return keep_plan(plans_, std::move(p), kMaxPlans);
 }
 
 // The backward primitives of a plan, made on its first backward pass (inference never needs them).
@@ -234,12 +229,7 @@ std::unique_ptr<Conv2D> Conv2D::from_config(ConfigReader& c) {
   o.strides = read_pair(c, "strides", o.strides, where);
   o.padding = c.get("padding", o.padding);
   o.dilation_rate = read_pair(c, "dilation_rate", o.dilation_rate, where);
-  o.activation = c.get("activation", o.activation);
-  o.use_bias = c.get("use_bias", o.use_bias);
-  o.kernel_initializer = c.get("kernel_initializer", o.kernel_initializer);
-  o.penalty.l1 = c.get("l1", o.penalty.l1);
-  o.penalty.l2 = c.get("l2", o.penalty.l2);
-  o.penalty.max_norm = c.get("max_norm", o.penalty.max_norm);
+  read_kernel_options(c, o);
   return std::make_unique<Conv2D>(o);
 }
 

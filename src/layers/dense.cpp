@@ -8,6 +8,7 @@
 #include "nnlab/error.hpp"
 #include "nnlab/kernels/elementwise.hpp"
 #include "nnlab/kernels/gemm.hpp"
+#include "kernel_options.hpp"
 
 namespace nnlab {
 
@@ -133,12 +134,7 @@ const Tensor* Dense::preactivation(const Tensor&) const { return act_ && !relu_ 
 std::unique_ptr<Dense> Dense::from_config(ConfigReader& c) {
   DenseOptions o;
   o.units = c.require<int64_t>("units");
-  o.activation = c.get("activation", o.activation);
-  o.use_bias = c.get("use_bias", o.use_bias);
-  o.kernel_initializer = c.get("kernel_initializer", o.kernel_initializer);
-  o.penalty.l1 = c.get("l1", o.penalty.l1);
-  o.penalty.l2 = c.get("l2", o.penalty.l2);
-  o.penalty.max_norm = c.get("max_norm", o.penalty.max_norm);
+  read_kernel_options(c, o);
   return std::make_unique<Dense>(o);
 }
 

@@ -44,11 +44,7 @@ Shape Pool2D::build(const Shape& input) {
 }
 
 Pool2D::Plan& Pool2D::plan(int64_t batch) {
-  for (size_t i = 0; i < plans_.size(); ++i) {
-    if (plans_[i]->batch != batch) continue;
-    if (i > 0) std::rotate(plans_.begin(), plans_.begin() + static_cast<std::ptrdiff_t>(i), plans_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-    return *plans_.front();
-  }
+  if (Plan* found = find_plan(plans_, batch)) return *found;
   auto p = std::make_unique<Plan>();
   p->batch = batch;
   const auto& eng = onednn::engine();
@@ -80,9 +76,7 @@ Pool2D::Plan& Pool2D::plan(int64_t batch) {
     p->fwd.add(DNNL_ARG_WORKSPACE, p->workspace);
     p->bwd.add(DNNL_ARG_WORKSPACE, p->workspace);
   }
-  plans_.insert(plans_.begin(), std::move(p));
-  if (plans_.size() > kMaxPoolPlans) plans_.pop_back();
-  return *plans_.front();
+  return keep_plan(plans_, std::move(p), kMaxPoolPlans);
 }
 
 void Pool2D::forward(const Tensor& x, Tensor& y, Mode, Rng&) {

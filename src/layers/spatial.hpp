@@ -1,8 +1,10 @@
 // Shared by the image layers (conv2d, pooling): Keras's spatial options and TensorFlow's padding
 // arithmetic, and the one oneDNN engine and stream they run their primitives on. Private to src/layers.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,26 @@
 namespace nnlab {
 
 class ConfigReader;
+
+// The plans (primitives made for one batch size) an image layer keeps, most recent first: the one
+// for `batch`, moved to the front, or null.
+template <class Plan>
+Plan* find_plan(std::vector<std::unique_ptr<Plan>>& plans, int64_t batch) {
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (plans[i]->batch != batch) continue;
+    const auto at = plans.begin() + static_cast<std::ptrdiff_t>(i);
+    std::rotate(plans.begin(), at, at + 1);
+    return plans.front().get();
+  }
+  return nullptr;
+}
+// Puts a new plan first, dropping the oldest beyond `keep`.
+template <class Plan>
+Plan& keep_plan(std::vector<std::unique_ptr<Plan>>& plans, std::unique_ptr<Plan> plan, size_t keep) {
+  plans.insert(plans.begin(), std::move(plan));
+  if (plans.size() > keep) plans.pop_back();
+  return *plans.front();
+}
 
 // A (height, width) pair read as Keras does: one whole number for both, or a list of two.
 using Pair = std::array<int64_t, 2>;
