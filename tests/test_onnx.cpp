@@ -421,6 +421,13 @@ TEST(Onnx, ImportsShapeArithmeticCastsAndConstantArithmetic) {
   sub.set_input(0, "mean");
   EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
                   "b.onnx: node 'centred' (Sub): nnlab reads Sub only with a constant after the value");
+  // An Add of three inputs (a damaged file fuzz_onnx found, which once made the import loop forever).
+  bad = m;
+  node_named(bad, "shifted").add_input("shift");
+  node_named(bad, "shifted").set_input(0, "halved");
+  node_named(bad, "shifted").set_input(1, "shift_again");
+  EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
+                  "b.onnx: node 'shifted' (Add): nnlab reads Add only of the value and a constant (two inputs");
 }
 
 // Ensembles of three members (softmax outputs, and single sigmoid outputs) for each combination:

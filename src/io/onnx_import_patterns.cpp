@@ -116,8 +116,15 @@ void Importer::affine(const onnx::NodeProto& first) {
   check(rank_ == 2 && features_ >= 1, where(first) + ": nnlab reads " + first.op_type() +
                                           " by a constant only on flat values (N, features)");
   const auto f = static_cast<size_t>(features_);
-  std::vector<double> scale(f, 1.0), shift(f, 0.0);
-  --i_;  // first is nodes_[i_] again
+  // One value for all features until a constant has one per feature (whose size in the file then
+  // bounds f: an input shape alone may claim any number of features).
+  std::vector<double> scale{1.0}, shift{0.0};
+  auto widen = [&] {
+    if (scale.size() == f) return;
+    scale.assign(f, scale[0]);
+    shift.assign(f, shift[0]);
+  };
+  const size_t start = --i_;  // first is nodes_[i_] again
   while (i_ < nodes_.size()) {
     const onnx::NodeProto& n = *nodes_[i_];
     const std::string& op = n.op_type();
@@ -133,7 +140,8 @@ void Importer::affine(const onnx::NodeProto& first) {
     check((per == 1 || per == f) && (w.dims.empty() || w.dims.back() == static_cast<int64_t>(per)) &&
               w.dims.size() <= 2 && (w.dims.size() < 2 || w.dims[0] == 1),
           where(n) + ": the constant has shape " + dims_str(w.dims) + ", not one value or (" + std::to_string(f) + ")");
-    for (size_t j = 0; j < f; ++j) {
+    if (per == f) widen();
+    for (size_t j = 0; j < scale.size(); ++j) {
       const double v = w.values[per == 1 ? 0 : j];
       check(op != "Div" || v != 0.0, where(n) + ": a division by zero");
       if (op == "Add") shift[j] += v;
@@ -144,11 +152,15 @@ void Importer::affine(const onnx::NodeProto& first) {
     cur_ = n.output(0);
     ++i_;
   }
+  check(i_ > start, where(first) + ": nnlab reads " + first.op_type() +
+                        " only of the value and a constant (two inputs, one output), or as part of gelu, swish, "
+                        "softsign or hard_sigmoid");
   auto as_floats = [&](const std::vector<double>& v) {
     return Weights{{features_}, std::vector<float>(v.begin(), v.end())};
   };
   LayerOut* d = layers_.empty() ? nullptr : &layers_.back();
   if (d && d->config["type"] == "dense" && d->config["activation"] == "linear") {
+    widen();  // f is the dense layer's units: its kernel in the file holds f columns
     Weights& k = d->params.at("kernel");  // (inputs, units)
     for (size_t r = 0; r < k.values.size() / f; ++r)
       for (size_t j = 0; j < f; ++j) k.values[r * f + j] = static_cast<float>(k.values[r * f + j] * scale[j]);
@@ -158,6 +170,10 @@ void Importer::affine(const onnx::NodeProto& first) {
     d->config["use_bias"] = true;
     return;
   }
+  check(scale.size() == f || f <= (size_t{1} << 24),
+        where(first) + ": a " + first.op_type() + " by one constant over " + std::to_string(f) +
+            " features; nnlab reads it as a batch_norm only up to 16,777,216 features");
+  widen();
   constexpr float epsilon = 1e-3f;
   layers_.push_back({{{"type", "batch_norm"}, {"epsilon", epsilon}},
                      {{"gamma", as_floats(scale)}, {"beta", as_floats(shift)},
