@@ -234,18 +234,14 @@ std::unique_ptr<Conv2D> Conv2D::from_config(ConfigReader& c) {
 }
 
 nlohmann::json Conv2D::config() const {
-  return {{"type", "conv2d"},
-          {"filters", opt_.filters},
-          {"kernel_size", pair_json(opt_.kernel_size)},
-          {"strides", pair_json(opt_.strides)},
-          {"padding", opt_.padding},
-          {"dilation_rate", pair_json(opt_.dilation_rate)},
-          {"activation", opt_.activation},
-          {"use_bias", opt_.use_bias},
-          {"kernel_initializer", opt_.kernel_initializer},
-          {"l1", opt_.penalty.l1},
-          {"l2", opt_.penalty.l2},
-          {"max_norm", opt_.penalty.max_norm}};
+  nlohmann::json j{{"type", "conv2d"},
+                   {"filters", opt_.filters},
+                   {"kernel_size", pair_json(opt_.kernel_size)},
+                   {"strides", pair_json(opt_.strides)},
+                   {"padding", opt_.padding},
+                   {"dilation_rate", pair_json(opt_.dilation_rate)}};
+  write_kernel_options(j, opt_);
+  return j;
 }
 
 }  // namespace nnlab

@@ -139,14 +139,9 @@ std::unique_ptr<Dense> Dense::from_config(ConfigReader& c) {
 }
 
 nlohmann::json Dense::config() const {
-  return {{"type", "dense"},
-          {"units", opt_.units},
-          {"activation", opt_.activation},
-          {"use_bias", opt_.use_bias},
-          {"kernel_initializer", opt_.kernel_initializer},
-          {"l1", opt_.penalty.l1},
-          {"l2", opt_.penalty.l2},
-          {"max_norm", opt_.penalty.max_norm}};
+  nlohmann::json j{{"type", "dense"}, {"units", opt_.units}};
+  write_kernel_options(j, opt_);
+  return j;
 }
 
 }  // namespace nnlab
