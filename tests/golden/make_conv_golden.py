@@ -7,7 +7,9 @@ with "valid" and "same", a non-square kernel with strides (2, 1) and no bias, Ma
 AveragePooling2D with "valid" and "same" padding and overlapping windows, GlobalAveragePooling2D), a
 batch of 2 random inputs, the weights (kernel in Keras's layout (kh, kw, in, filters), as nnlab
 stores it), the outputs, and the gradients of the scalar L = sum(outputs * r) for a fixed random r
-with respect to the input, the kernel and the bias.
+with respect to the input, the kernel and the bias. Also BatchNormalization over the channels of
+images (axis=-1), in inference and in training mode (outputs, gradients of the input, gamma and beta,
+and the moving statistics after the training step).
 
 Keras computes in float64 (the layers' dtype) from float32-representable inputs and weights, so the
 references carry no float32 rounding of their own. Keras's "same" puts the odd pixel of padding after
@@ -168,12 +170,43 @@ CASES = [
 ]
 
 
+def batch_norm_case(training, seed):
+    """BatchNormalization (axis=-1) on NHWC images: each channel normalised over the batch and every
+    pixel. Random gamma, beta and moving statistics, momentum 0.9; in training mode also the moving
+    statistics after the step."""
+    rng = np.random.default_rng(seed)
+    shape, momentum, epsilon = (4, 5, 3), 0.9, 1e-3
+    x = f32(rng.uniform(-1.5, 1.5, (BATCH, *shape)) * np.array([1.0, 3.0, 0.5]) + np.array([0.5, -1.0, 2.0]))
+    layer = keras.layers.BatchNormalization(momentum=momentum, epsilon=epsilon, dtype="float64")
+    layer.build((None, *shape))
+    c = shape[-1]
+    weights = [f32(rng.uniform(0.5, 1.5, c)), f32(rng.uniform(-0.5, 0.5, c)), f32(rng.uniform(-0.5, 0.5, c)),
+               f32(rng.uniform(0.5, 1.5, c))]
+    layer.set_weights(weights)
+    r = f32(rng.uniform(-1, 1, (BATCH, *shape)))
+    xv = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        y = layer(xv, training=training)
+        loss = tf.reduce_sum(y * tf.constant(r))
+    dx, dgamma, dbeta = [g.numpy() for g in tape.gradient(loss, [xv, layer.gamma, layer.beta])]
+    out = {"name": "batch_norm_" + ("training" if training else "inference"), "training": training,
+           "layer": {"type": "batch_norm", "momentum": momentum, "epsilon": epsilon}, "input_shape": list(shape),
+           "x": exact32(x), "r": exact32(r), "gamma": exact32(weights[0]), "beta": exact32(weights[1]),
+           "moving_mean": exact32(weights[2]), "moving_variance": exact32(weights[3]),
+           "y": digits10(y.numpy()), "dx": digits10(dx), "dgamma": digits10(dgamma), "dbeta": digits10(dbeta)}
+    if training:
+        out["moving_mean_after"] = digits10(layer.moving_mean.numpy())
+        out["moving_variance_after"] = digits10(layer.moving_variance.numpy())
+    return out
+
+
 def main():
     keras.utils.set_random_seed(19)
     cases = [case(name, cfg, shape, seed) for seed, (name, cfg, shape) in enumerate(CASES, start=1)]
+    batch_norm = [batch_norm_case(False, 101), batch_norm_case(True, 102)]
     doc = {"made_by": "tests/golden/make_conv_golden.py", "keras": keras.__version__,
            "tensorflow": tf.__version__, "torch": torch.__version__.split("+")[0],
-           "loss": "sum(y * r)", "batch": BATCH, "cases": cases}
+           "loss": "sum(y * r)", "batch": BATCH, "cases": cases, "batch_norm": batch_norm}
     OUT.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     print(f"wrote {OUT}: {len(cases)} cases, {sum(c['torch_checked'] for c in cases)} also checked by PyTorch")
 
