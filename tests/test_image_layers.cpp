@@ -1,5 +1,5 @@
 // Layers that act on images per channel: batch_norm over the channels of NHWC input (Keras's
-// BatchNormalization, axis=-1). Finite-difference
+// BatchNormalization, axis=-1) and spatial_dropout2d (Keras's SpatialDropout2D). Finite-difference
 // gradients, the per-channel arithmetic, Keras's values on the same weights (tests/data/conv_golden.json,
 // tests/golden/make_conv_golden.py), parameter counts, save and load, and the errors for bad options.
 #include <gtest/gtest.h>
@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "gradcheck.hpp"
@@ -222,7 +223,124 @@ TEST(BatchNormChannels, BadInputIsNamed) {
   EXPECT_TRUE(contains(onnx, "layer 'batch_norm_1' (batch_norm over image channels) has no ONNX form yet")) << onnx;
 }
 
-// --- in a saved model ---
+// --- spatial_dropout2d ---
+
+namespace {
+json sd(double rate) { return {{"type", "spatial_dropout2d"}, {"rate", rate}}; }
+}  // namespace
+
+TEST(SpatialDropout2D, DropsWholeChannelsPerSampleAndScalesTheRest) {
+  LoneLayer l(sd(0.4), {5, 6, 8}, 1);
+  ASSERT_EQ(l.out, (Shape{5, 6, 8}));
+  EXPECT_TRUE(l.layer->param_specs().empty());
+  const Tensor x = random_tensor({10, 5, 6, 8}, 3, 0.1f, 2.0f);  // no zeros of its own
+  Tensor y;
+  Rng rng(5);
+  l.layer->forward(x, y, Mode::Train, rng);
+  const auto& layer = dynamic_cast<const SpatialDropout2D&>(*l.layer);
+  ASSERT_EQ(layer.mask().shape(), (Shape{10, 8}));
+  int dropped = 0;
+  std::set<std::vector<float>> patterns;  // each sample's own channels
+  for (int64_t s = 0; s < 10; ++s) {
+    std::vector<float> pattern;
+    for (int64_t c = 0; c < 8; ++c) {
+      const float m = layer.mask()[s * 8 + c];
+      ASSERT_TRUE(m == 0.0f || std::fabs(m - 1.0f / 0.6f) < 1e-6f) << m;
+      dropped += m == 0.0f;
+      pattern.push_back(m);
+      for (int64_t p = 0; p < 30; ++p) {  // every pixel of the channel alike
+        const int64_t i = (s * 30 + p) * 8 + c;
+        ASSERT_FLOAT_EQ(y[i], x[i] * m) << "sample " << s << " pixel " << p << " channel " << c;
+      }
+    }
+    patterns.insert(pattern);
+  }
+  EXPECT_GT(dropped, 10);
+  EXPECT_LT(dropped, 60);
+  EXPECT_GT(patterns.size(), 5u) << "each sample draws its own channels";
+}
+
+TEST(SpatialDropout2D, KeepsTheMeanAndTheRateIsTheFractionDropped) {
+  LoneLayer l(sd(0.3), {2, 2, 50}, 1);
+  const Tensor x({2000, 2, 2, 50}, 1.0f);
+  Tensor y;
+  Rng rng(9);
+  l.layer->forward(x, y, Mode::Train, rng);
+  double sum = 0;
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < y.size(); ++i) {
+    sum += y[i];
+    dropped += y[i] == 0.0f;
+  }
+  EXPECT_NEAR(static_cast<double>(dropped) / static_cast<double>(y.size()), 0.3, 0.01);
+  EXPECT_NEAR(sum / static_cast<double>(y.size()), 1.0, 0.02);
+}
+
+TEST(SpatialDropout2D, GradientMasksTheSameChannels) {
+  LoneLayer l(sd(0.5), {3, 3, 4}, 1);
+  const Tensor x = random_tensor({4, 3, 3, 4}, 4);
+  const Tensor dy = random_tensor({4, 3, 3, 4}, 5);
+  Tensor y, dx;
+  Rng rng(6);
+  l.layer->forward(x, y, Mode::Train, rng);
+  l.layer->backward(x, y, dy, &dx, false);
+  const auto& mask = dynamic_cast<const SpatialDropout2D&>(*l.layer).mask();
+  for (int64_t s = 0; s < 4; ++s)
+    for (int64_t p = 0; p < 9; ++p)
+      for (int64_t c = 0; c < 4; ++c) {
+        const int64_t i = (s * 9 + p) * 4 + c;
+        ASSERT_FLOAT_EQ(dx[i], dy[i] * mask[s * 4 + c]);
+        ASSERT_EQ(dx[i] == 0.0f, y[i] == 0.0f);
+      }
+  // And against central differences, alone and inside a model (fixed mask: a reset random stream).
+  check_input_gradient(sd(0.5), {3, 3, 4}, 21);
+  Model m = Model::from_config({{"input", {5, 5, 2}},
+                                {"layers",
+                                 {{{"type", "conv2d"}, {"filters", 4}, {"kernel_size", 3}, {"activation", "tanh"}},
+                                  sd(0.5),
+                                  {{"type", "global_average_pool2d"}},
+                                  {{"type", "dense"}, {"units", 3}}}}},
+                               4);
+  check_model(m, random_tensor({5, 5, 5, 2}, 22), 23);
+}
+
+TEST(SpatialDropout2D, IdentityAtInferenceAndSeededInTraining) {
+  LoneLayer l(sd(0.5), {4, 4, 6}, 1);
+  const Tensor x = random_tensor({3, 4, 4, 6}, 7);
+  Tensor y, dx;
+  Rng rng(1);
+  l.layer->forward(x, y, Mode::Infer, rng);
+  for (int64_t i = 0; i < x.size(); ++i) ASSERT_EQ(y[i], x[i]);
+  l.layer->backward(x, y, x, &dx, false);
+  for (int64_t i = 0; i < x.size(); ++i) ASSERT_EQ(dx[i], x[i]);
+  // The same seed gives the same channels; another seed other ones.
+  Tensor a, b, c;
+  Rng r1(42), r2(42), r3(43);
+  l.layer->forward(x, a, Mode::Train, r1);
+  l.layer->forward(x, b, Mode::Train, r2);
+  l.layer->forward(x, c, Mode::Train, r3);
+  EXPECT_EQ(std::vector<float>(a.span().begin(), a.span().end()), std::vector<float>(b.span().begin(), b.span().end()));
+  EXPECT_NE(std::vector<float>(a.span().begin(), a.span().end()), std::vector<float>(c.span().begin(), c.span().end()));
+  // Rate 0: the identity in training too.
+  LoneLayer none(sd(0.0), {4, 4, 6}, 1);
+  none.layer->forward(x, y, Mode::Train, r1);
+  for (int64_t i = 0; i < x.size(); ++i) ASSERT_EQ(y[i], x[i]);
+}
+
+TEST(SpatialDropout2D, BadOptionsAreNamed) {
+  EXPECT_TRUE(contains(error_of([] { make_layer(sd(1.0)); }), "spatial_dropout2d: rate must be in [0, 1), got 1"));
+  EXPECT_TRUE(contains(error_of([] { make_layer(sd(-0.2)); }), "got -0.2"));
+  EXPECT_TRUE(contains(error_of([] { make_layer({{"type", "spatial_dropout2d"}}); }), "rate"));
+  const std::string e = error_of([] {
+    Model::from_config({{"input", {16}}, {"layers", {sd(0.2)}}});
+  });
+  EXPECT_TRUE(contains(e, "spatial_dropout2d 'spatial_dropout2d_1' expects images (height, width, channels), got (16)")) << e;
+  // The identity at inference, so ONNX export leaves it out.
+  Model m = Model::from_config({{"input", {4, 4, 2}}, {"layers", {sd(0.2), {{"type", "flatten"}}, {{"type", "dense"}, {"units", 2}}}}});
+  EXPECT_FALSE(onnx_export(m).empty());
+}
+
+// --- both in a saved model ---
 
 class ImageLayerFiles : public nnlab::testing::TempDirTest {};
 
@@ -232,6 +350,7 @@ TEST_F(ImageLayerFiles, SaveAndLoadKeepConfigStateAndPredictions) {
                                  {{{"type", "conv2d"}, {"filters", 4}, {"kernel_size", 3}, {"padding", "same"}},
                                   bn({{"momentum", 0.9}}),
                                   {{"type", "activation"}, {"activation", "relu"}},
+                                  sd(0.25),
                                   {{"type", "max_pool2d"}},
                                   {{"type", "flatten"}},
                                   {{"type", "dense"}, {"units", 3}, {"activation", "softmax"}}}}},
@@ -243,9 +362,12 @@ TEST_F(ImageLayerFiles, SaveAndLoadKeepConfigStateAndPredictions) {
   save_model(m, path);
   Model loaded = load_model(path);
   EXPECT_EQ(loaded.config(), m.config());
+  EXPECT_EQ(loaded.config()["layers"][3]["type"], "spatial_dropout2d");
+  EXPECT_FLOAT_EQ(loaded.config()["layers"][3]["rate"].get<float>(), 0.25f);
   const std::vector<float> state_a(m.state().begin(), m.state().end()), state_b(loaded.state().begin(), loaded.state().end());
   EXPECT_EQ(state_a, state_b);
   EXPECT_EQ(state_a.size(), 8u);
   const Tensor after = loaded.predict(x);
   for (int64_t i = 0; i < before.size(); ++i) ASSERT_EQ(before[i], after[i]) << i;
+  EXPECT_TRUE(contains(m.summary(), "spatial_dropout2d_1 (spatial_dropout2d(0.25))")) << m.summary();
 }

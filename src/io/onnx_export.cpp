@@ -192,7 +192,7 @@ std::string append_model(Graph& g, Model& model, std::string x, const std::strin
       x = g.node(scope, "Flatten", {x}, &n);
       set_int(n, "axis", 1);
       rank = 2;
-    } else if (type == "dropout") {
+    } else if (type == "dropout" || type == "spatial_dropout2d") {
       continue;  // the identity at inference
     } else if (type == "activation") {
       x = activation(g, scope, c.at("activation").get<std::string>(), x, rank);
