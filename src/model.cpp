@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <iomanip>
@@ -244,15 +245,24 @@ std::string Model::summary() const {
     for (int64_t d : s) out += ", " + std::to_string(d);
     return out + ")";
   };
-  os << "Model: input " << batch_shape(input_shape_) << "\n";
-  os << std::left << std::setw(34) << "Layer (type)" << std::setw(18) << "Output Shape" << std::right
-     << std::setw(12) << "Param #" << "\n";
-  os << std::string(64, '-') << "\n";
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    os << std::left << std::setw(34) << (layers_[i]->name + " (" + layers_[i]->describe() + ")") << std::setw(18)
-       << batch_shape(out_shapes_[i]) << std::right << std::setw(12) << with_commas(layer_params_[i]) << "\n";
+  // The first column widens for long layer names (spatial_dropout2d_1 (spatial_dropout2d(0.2))), so
+  // every row keeps a space before its output shape.
+  std::vector<std::string> labels;
+  int width = 34;
+  for (const auto& l : layers_) {
+    labels.push_back(l->name + " (" + l->describe() + ")");
+    width = std::max(width, static_cast<int>(labels.back().size()) + 1);
   }
-  os << std::string(64, '-') << "\n";
+  const std::string rule(static_cast<size_t>(width) + 30, '-');
+  os << "Model: input " << batch_shape(input_shape_) << "\n";
+  os << std::left << std::setw(width) << "Layer (type)" << std::setw(18) << "Output Shape" << std::right
+     << std::setw(12) << "Param #" << "\n";
+  os << rule << "\n";
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    os << std::left << std::setw(width) << labels[i] << std::setw(18) << batch_shape(out_shapes_[i]) << std::right
+       << std::setw(12) << with_commas(layer_params_[i]) << "\n";
+  }
+  os << rule << "\n";
   os << "Total params: " << with_commas(param_count()) << "\n";
   os << "Trainable params: " << with_commas(trainable_count()) << "\n";
   os << "Non-trainable params: " << with_commas(static_cast<int64_t>(state_.size())) << "\n";

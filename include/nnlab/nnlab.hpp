@@ -25,6 +25,7 @@
 #include "nnlab/layers/maxout.hpp"
 #include "nnlab/layers/pool2d.hpp"
 #include "nnlab/layers/reshape.hpp"
+#include "nnlab/layers/spatial_dropout2d.hpp"
 #include "nnlab/lessons.hpp"
 #include "nnlab/losses/loss.hpp"
 #include "nnlab/metrics.hpp"

@@ -181,6 +181,8 @@ std::string append_model(Graph& g, Model& model, std::string x, const std::strin
       set_ints(n, "axes", {2});
       set_int(n, "keepdims", 0);
     } else if (type == "batch_norm") {
+      // ONNX's BatchNormalization normalises axis 1 (NCHW's channels), nnlab's the last (NHWC's).
+      check(rank == 2, "ONNX export: layer '" + layer.name + "' (batch_norm over image channels) has no ONNX form yet");
       x = g.node(scope, "BatchNormalization",
                  {x, initializer(weights(layer, "gamma")), initializer(weights(layer, "beta")),
                   initializer(weights(layer, "moving_mean")), initializer(weights(layer, "moving_variance"))},
@@ -190,7 +192,7 @@ std::string append_model(Graph& g, Model& model, std::string x, const std::strin
       x = g.node(scope, "Flatten", {x}, &n);
       set_int(n, "axis", 1);
       rank = 2;
-    } else if (type == "dropout") {
+    } else if (type == "dropout" || type == "spatial_dropout2d") {
       continue;  // the identity at inference
     } else if (type == "activation") {
       x = activation(g, scope, c.at("activation").get<std::string>(), x, rank);

@@ -13,9 +13,17 @@ BatchNorm::BatchNorm(float momentum, float epsilon) : momentum_(momentum), epsil
   check(epsilon > 0.0f, "batch_norm: epsilon must be positive, got " + std::to_string(epsilon));
 }
 
+// Flat input (features): one statistic per feature. Images (height, width, channels): one per
+// channel, over the batch and every pixel, as Keras's BatchNormalization (axis=-1) on NHWC. Either
+// way the last axis is the one normalised, and a batch is read as (rows, features) with rows the
+// batch times the pixels.
 Shape BatchNorm::build(const Shape& input) {
-  check(input.size() == 1, "batch_norm '" + name + "' expects flat input (features), got " + shape_str(input));
-  features_ = input[0];
+  check(input.size() == 1 || input.size() == 3,
+        "batch_norm '" + name + "' expects flat input (features) or images (height, width, channels), got " +
+            shape_str(input));
+  check(input.back() >= 1, "batch_norm '" + name + "': no features to normalise in " + shape_str(input));
+  features_ = input.back();
+  per_sample_ = shape_size(input);
   return input;
 }
 
@@ -41,11 +49,12 @@ void BatchNorm::init_params(Rng&) {
 }
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
-  const int64_t n = x.rows(), f = features_;
-  if (x.cols() != f) {  // the message only when it fails: this runs every batch
-    throw Error("batch_norm '" + name + "': input has " + std::to_string(x.cols()) + " features, expected " +
-                std::to_string(f));
+  const int64_t f = features_;
+  if (x.cols() != per_sample_) {  // the message only when it fails: this runs every batch
+    throw Error("batch_norm '" + name + "': input has " + std::to_string(x.cols()) + " values per sample, expected " +
+                std::to_string(per_sample_));
   }
+  const int64_t n = x.rows() * (per_sample_ / f);  // rows of f values: samples, or samples' pixels
   y.resize(x.shape());
   const float* xd = x.data();
   float* yd = y.data();
@@ -90,7 +99,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
-  const int64_t n = x.rows(), f = features_;
+  const int64_t f = features_, n = x.rows() * (per_sample_ / f);
   const float* g = dy.data();
   float* dg = gamma_.grad.data();
   float* db = beta_.grad.data();

@@ -16,6 +16,7 @@
 #include "nnlab/layers/maxout.hpp"
 #include "nnlab/layers/pool2d.hpp"
 #include "nnlab/layers/reshape.hpp"
+#include "nnlab/layers/spatial_dropout2d.hpp"
 
 namespace nnlab {
 namespace {
@@ -35,6 +36,7 @@ const std::map<std::string, Factory>& factories() {
       {"average_pool2d", &Pool2D::average_from_config},
       {"global_average_pool2d", &GlobalAveragePool2D::from_config},
       {"reshape", &Reshape::from_config},
+      {"spatial_dropout2d", &SpatialDropout2D::from_config},
   };
   return f;
 }

@@ -1,7 +1,8 @@
 // Batch normalisation (Ioffe & Szegedy 2015) with Keras's defaults: momentum 0.99, epsilon 1e-3.
 // Training: normalise each feature with the batch's mean and (biased) variance, then scale by gamma
 // and shift by beta, and update the moving statistics. Inference: use the moving statistics, which
-// are non-trainable state saved with the model.
+// are non-trainable state saved with the model. On images (height, width, channels) each channel is
+// one feature, its statistics taken over the batch and every pixel (Keras's axis=-1 on NHWC).
 #pragma once
 #include "nnlab/layers/layer.hpp"
 
@@ -26,9 +27,10 @@ class BatchNorm : public Layer {
 
  private:
   float momentum_, epsilon_;
-  int64_t features_ = 0;
+  int64_t features_ = 0;    // the last axis: features, or channels
+  int64_t per_sample_ = 0;  // values per sample
   ParamView gamma_, beta_, moving_mean_, moving_var_;
-  Tensor xhat_;                       // (batch, features), last training pass
+  Tensor xhat_;                       // the input's shape, last training pass
   std::vector<float> inv_std_;        // (features)
   std::vector<float> mean_;           // (features) the batch mean, scratch
   std::vector<double> sum_, sum2_;    // (features) scratch

@@ -158,4 +158,12 @@ void plot_decision_regions(Model& model, const Dataset& data, const std::string&
 void plot_decision_regions_side_by_side(const std::vector<std::pair<Model*, std::string>>& models,
                                         const Dataset& data, const std::string& path, const std::string& title);
 
+// What the first conv2d layer learned (`nnlab plot filters`): its kernels (each filter's weights,
+// averaged over its input channels, on one scale: grey 0, white positive, black negative) and its
+// feature maps for `image` (the model's input shape's values; the layer's output after its
+// activation, at inference), one cell per filter in each grid (<g class="filter"> and <g
+// class="feature-map">), the image above them; greyscale PNGs inlined in the SVG. Returns the number
+// of filters. Throws nnlab::Error when the model has no conv2d layer or the image does not fit.
+int64_t plot_filters(Model& model, const Tensor& image, const std::string& path, const std::string& title = "");
+
 }  // namespace nnlab

@@ -1,0 +1,46 @@
+// One layer outside a model, for tests that drive a layer directly: made from its config, built on
+// an input shape, with its own parameter and gradient buffers (state included, in param_specs()
+// order) and random values in them.
+#pragma once
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <vector>
+
+#include "nnlab/nnlab.hpp"
+
+namespace nnlab::testing {
+
+struct LoneLayer {
+  std::unique_ptr<Layer> layer;
+  Shape out;
+  std::vector<float> params, grads;
+  std::vector<size_t> offsets;  // where each of param_specs() starts in params
+  LoneLayer(const nlohmann::json& config, const Shape& input, uint64_t seed) : layer(make_layer(config)) {
+    layer->name = "under_test";
+    out = layer->build(input);
+    size_t total = 0;
+    for (const auto& s : layer->param_specs()) {
+      offsets.push_back(total);
+      total += static_cast<size_t>(shape_size(s.shape));
+    }
+    params.resize(total);
+    grads.assign(total, 0.0f);
+    std::vector<ParamView> views;
+    size_t at = 0;
+    for (const auto& s : layer->param_specs()) {
+      const auto n = static_cast<size_t>(shape_size(s.shape));
+      views.push_back({std::span<float>(params).subspan(at, n), std::span<float>(grads).subspan(at, n)});
+      at += n;
+    }
+    layer->bind(std::move(views));
+    Rng rng(seed);
+    for (float& v : params) v = rng.uniform(-1.0f, 1.0f);
+  }
+  // The values and gradient of param_specs()[i].
+  std::span<float> value(size_t i) { return std::span<float>(params).subspan(offsets.at(i), size(i)); }
+  std::span<float> grad(size_t i) { return std::span<float>(grads).subspan(offsets.at(i), size(i)); }
+  size_t size(size_t i) const { return static_cast<size_t>(shape_size(layer->param_specs().at(i).shape)); }
+};
+
+}  // namespace nnlab::testing
