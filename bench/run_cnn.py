@@ -82,7 +82,8 @@ def layer_bench(build, rt, log, threads):
         return []
     rows = []
     for t in threads:
-        out, _, _ = run([exe, f"--benchmark_filter=/threads:{t}$", "--benchmark_format=json", "--benchmark_min_time=1"], t, rt, log)
+        out, _, _ = run([exe, f"--benchmark_filter=(OneDNNConv|NnlabConv)/.*/threads:{t}/", "--benchmark_format=json",
+                          "--benchmark_min_time=1"], t, rt, log)
         if out:
             rows += [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     table = {}
@@ -114,6 +115,7 @@ def main():
     ap.add_argument("--frameworks", default="nnlab,pytorch,keras")
     ap.add_argument("--python", default=os.path.expanduser("~/.cache/nnlab/interop-venv/bin/python"))
     ap.add_argument("--no-layers", action="store_true", help="skip bench_conv")
+    ap.add_argument("--layers-only", action="store_true", help="only bench_conv")
     ap.add_argument("--no-rt", action="store_true")
     ap.add_argument("--out", default="")
     ap.add_argument("--log", default="")
@@ -131,7 +133,7 @@ def main():
     threads_list = [int(t) for t in a.threads.split(",")]
 
     results = []
-    for threads in threads_list:
+    for threads in [] if a.layers_only else threads_list:
         for batch in [int(b) for b in a.batches.split(",")]:
             print(f"cell: {threads} thread(s), batch {batch}", file=log, flush=True)
             for fw in a.frameworks.split(","):
