@@ -1,6 +1,7 @@
 // Conv2D on oneDNN: the source and destination stay in nnlab's NHWC tensors (no copies); the
 // primitive picks its own weight layout ("any"), reached from Keras's (kh, kw, in, filters) = oneDNN's
-// "hwio" by a reorder each step when it differs. A Plan holds the primitives and memories of one
+// "hwio" by one reorder each step when it differs (forward; backward-data reads the same reordered
+// kernel, since the model's backward follows its forward on the same batch with the same weights). A Plan holds the primitives and memories of one
 // batch size: made on the first batch of that size, reused after (a training run meets two sizes,
 // the full batches and the last one, and evaluation a third).
 #include "nnlab/layers/conv2d.hpp"
@@ -139,8 +140,16 @@ static void make_backward(Conv2D::Plan& p, bool use_bias) {
   p.diff_dst = onednn::unbound(p.dst_md);
   p.diff_w_user = onednn::unbound(p.w_user_md);
   if (use_bias) p.diff_bias = onednn::unbound(p.b_md);
-  p.bd_w = dpd.weights_desc() == p.w_user_md ? p.w_user : memory(dpd.weights_desc(), eng);
-  if (p.bd_w != p.w_user) p.bd_w_reorder = onednn::reorder(p.w_user, p.bd_w);
+  // Backward-data reads the kernel the forward pass of this step reordered (the same layout, as oneDNN
+  // picks it with the forward's hint): no second reorder. Only a different layout gets its own.
+  if (dpd.weights_desc() == p.fwd_pd.weights_desc()) {
+    p.bd_w = p.w;
+  } else if (dpd.weights_desc() == p.w_user_md) {
+    p.bd_w = p.w_user;
+  } else {
+    p.bd_w = memory(dpd.weights_desc(), eng);
+    p.bd_w_reorder = onednn::reorder(p.w_user, p.bd_w);
+  }
   p.diff_w = wpd.diff_weights_desc() == p.w_user_md ? p.diff_w_user : memory(wpd.diff_weights_desc(), eng);
   if (p.diff_w != p.diff_w_user) p.diff_w_reorder = onednn::reorder(p.diff_w, p.diff_w_user);
   p.bd_scratch = memory(dpd.scratchpad_desc(), eng);
@@ -200,7 +209,7 @@ void Conv2D::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   if (p.diff_w_reorder) p.diff_w_reorder.run();
   if (!dx) return;
   dx->resize_rows(n, in_);
-  p.w_user.set_data_handle(w_.value.data());
+  p.w_user.set_data_handle(w_.value.data());  // bd_w: p.w, filled by this batch's forward, or its own reorder
   p.diff_src.set_data_handle(dx->data());
   if (p.bd_w_reorder) p.bd_w_reorder.run();
   p.bwd_data.run();
