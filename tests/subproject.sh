@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # nnlab added to another project with add_subdirectory (as FetchContent does) must not impose its own
-# choices: no build type, no -march=native, no tests or benchmarks; while a target that links it is
+# choices: no build type, no -march=native, no precompiled headers, no tests or benchmarks; while a target that links it is
 # told it needs C++20. Configures such a project (nothing is compiled) and reads the generated flags.
 set -euo pipefail
 source="$1"
@@ -19,7 +19,7 @@ cmake -S "$tmp/app" -B "$tmp/build" >/dev/null
 fail() { echo "subproject: $*" >&2; exit 1; }
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$tmp/build/CMakeCache.txt")
 [ -z "$build_type" ] || fail "nnlab set the including project's build type to '$build_type'"
-for opt in NNLAB_BUILD_TESTS NNLAB_BUILD_BENCH NNLAB_NATIVE; do
+for opt in NNLAB_BUILD_TESTS NNLAB_BUILD_BENCH NNLAB_NATIVE NNLAB_PCH; do
   grep -q "^$opt:BOOL=OFF" "$tmp/build/CMakeCache.txt" || fail "$opt is not OFF by default in a subproject"
 done
 app_flags="$tmp/build/CMakeFiles/app.dir/flags.make"
