@@ -202,7 +202,9 @@ void GradientReducer::ready(size_t offset) {
   if (g_size < 2) return;
   const auto bucket = static_cast<size_t>(bucket_bytes_) / sizeof(float);
   if (pending_end_ - offset >= bucket) {
-    start(offset, pending_end_, true);
+    // A bucket that reaches offset 0 starts when backward has finished every gradient: it has
+    // nothing left to hide behind, so it does not count as overlapping.
+    start(offset, pending_end_, offset > 0);
     pending_end_ = offset;
   }
 #ifdef NNLAB_HAVE_MPI
