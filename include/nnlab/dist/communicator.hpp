@@ -100,7 +100,8 @@ class GradientReducer {
 
   // What the steps since the last reset did (with several ranks; all zero with one): how long they
   // waited in finish() for the sums (the part not hidden behind backward), and how many values and
-  // buckets were started while backward ran (by ready()) rather than after it (by finish()).
+  // buckets were started while backward still had gradients to compute (by ready() before the
+  // buffer's start is final) rather than once it had none left.
   struct Timing {
     double wait_seconds = 0;
     int64_t steps = 0, values = 0, values_during_backward = 0, buckets = 0, buckets_during_backward = 0;
