@@ -3,7 +3,10 @@
 // (tests/dist_check.cpp and the nnlab command): 2 ranks with batch 16 end with the weights of one
 // process with batch 32, with and without augmentation; with dropout, 2 ranks match one process that
 // emulates their shards and random streams; a resumed 2-rank run matches an uninterrupted one and a
-// different number of ranks is refused; one failing or killed rank ends the run within seconds.
+// different number of ranks is refused; one failing or killed rank ends the run within seconds. The
+// command on 2 ranks: train (one run folder, the overlap line, --resume to an uninterrupted run's
+// weights), ensembles, and sweeps and tuning spread over the ranks with one process's results, bit for
+// bit, written once by rank 0.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
