@@ -91,6 +91,7 @@ struct TuneOptions {
   int verbose = 1;  // 0: silent; 1: a line per trial-rung; 2: every run's progress
   // Called after each trial-rung is trained and recorded (from the training thread when side by side,
   // one call at a time). An exception it throws stops the search; a rerun continues after that trial-rung.
+  // Under mpirun: on every rank, for each of a rung's trials, once the ranks have exchanged the rung's scores.
   std::function<void(const TuneTrial&, size_t rung)> on_trained;
 };
 
