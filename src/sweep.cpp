@@ -325,10 +325,25 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
   const int rank = dist::rank(), ranks = dist::size();
   if (rank == 0) fs::create_directories(out_dir);
   dist::barrier();
-  if (ranks > 1 && verbose > 0)
-    std::printf("spread over %d ranks: rank r trains variants r+1, r+1+%d, ... (rank 0's are shown); rank 0 writes "
-                "the table when all have finished\n",
-                ranks, ranks);
+  if (ranks > 1 && verbose > 0) {
+    // "rank 0: 1, 3; rank 1: 2" (variants numbered from 1, as the lines below number them)
+    std::string who;
+    for (int k = 0; k < std::min(ranks, 8); ++k) {
+      who += (k ? "; rank " : "rank ") + std::to_string(k) + ":";
+      int shown = 0;
+      for (size_t i = static_cast<size_t>(k); i < sweep.variants.size(); i += static_cast<size_t>(ranks)) {
+        if (shown == 4) {
+          who += ", ...";
+          break;
+        }
+        who += (shown++ == 0 ? " " : ", ") + std::to_string(i + 1);
+      }
+      if (shown == 0) who += " none";
+    }
+    if (ranks > 8) who += "; ...";
+    std::printf("spread over %d ranks (%s), only rank 0's lines shown; rank 0 writes the table when all have finished\n",
+                ranks, who.c_str());
+  }
   {
     const dist::LocalScope alone;
     for (size_t i = static_cast<size_t>(rank); i < sweep.variants.size(); i += static_cast<size_t>(ranks))

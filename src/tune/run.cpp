@@ -133,7 +133,7 @@ class Rungs {
         outcomes[k].epochs = static_cast<int>(values[2 * k + 1]);
         if (std::isnan(outcomes[k].score)) outcomes[k].failure = "its training diverged";
       }
-      record(todo[k], r, outcomes[k], own ? "-" : " (rank " + std::to_string(k % static_cast<size_t>(ranks)) + ")");
+      record(todo[k], r, outcomes[k], own ? "-" : " (trained by rank " + std::to_string(k % static_cast<size_t>(ranks)) + ")");
     }
   }
 
