@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "nnlab/config_reader.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
@@ -282,31 +283,84 @@ static SweepRow row_of(const std::string& variant, const std::string& run_dir, c
   return r;
 }
 
+namespace {
+
+// A variant's run folder inside the sweep's: its name with '/', ' ', '=' and ',' made harmless.
+fs::path variant_folder(const std::string& out_dir, const std::string& name) {
+  std::string folder = name;
+  for (char& c : folder)
+    if (c == '/' || c == ' ' || c == '=' || c == ',') c = c == ',' ? '_' : (c == '=' ? '-' : '_');
+  return fs::path(out_dir) / folder;
+}
+
+// Trains variant i into its run folder, unless a finished run is there already.
+void train_variant(const SweepSpec& sweep, size_t i, const fs::path& run, int verbose) {
+  const Variant& v = sweep.variants[i];
+  if (fs::exists(run / "result.json")) {
+    if (verbose > 0) std::printf("[%zu/%zu] %s: finished earlier, skipped\n", i + 1, sweep.variants.size(), v.name.c_str());
+    return;
+  }
+  if (verbose > 0) std::printf("[%zu/%zu] %s\n", i + 1, sweep.variants.size(), v.name.c_str());
+  std::fflush(stdout);
+  const Experiment e = Experiment::from_json(variant_config(sweep, v), sweep.base_source);
+  RunOptions ro;
+  ro.out_dir = run.string();
+  ro.verbose = verbose > 1 ? 1 : 0;
+  ro.resume = true;  // an interrupted variant continues from its checkpoint
+  const RunResult r = run_experiment(e, ro);
+  if (verbose > 0)
+    std::printf("      %lld params, %.1fs, %s%s\n", static_cast<long long>(r.params), r.train_seconds,
+                r.diagnosis.verdict == Fit::Undetermined ? "" : (fit_name(r.diagnosis.verdict) + ", ").c_str(),
+                r.test_accuracy >= 0 ? ("accuracy " + std::to_string(100.0 * r.test_accuracy).substr(0, 5) + "%").c_str() : "");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
 std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_dir, int verbose) {
-  fs::create_directories(out_dir);
+  // Under mpirun, rank r trains variants r, r + ranks, ... each on its own (dist::LocalScope: as one
+  // process would, so the results do not depend on the number of ranks) into the shared sweep
+  // folder; after a barrier rank 0 reads every variant's run folder and alone writes the table and
+  // charts. The other ranks return no rows.
+  const int rank = dist::rank(), ranks = dist::size();
+  if (rank == 0) fs::create_directories(out_dir);
+  dist::barrier();
+  if (ranks > 1 && verbose > 0) {
+    // "rank 0: 1, 3; rank 1: 2" (variants numbered from 1, as the lines below number them)
+    std::string who;
+    for (int k = 0; k < std::min(ranks, 8); ++k) {
+      who += (k ? "; rank " : "rank ") + std::to_string(k) + ":";
+      int shown = 0;
+      for (size_t i = static_cast<size_t>(k); i < sweep.variants.size(); i += static_cast<size_t>(ranks)) {
+        if (shown == 4) {
+          who += ", ...";
+          break;
+        }
+        who += (shown++ == 0 ? " " : ", ") + std::to_string(i + 1);
+      }
+      if (shown == 0) who += " none";
+    }
+    if (ranks > 8) who += "; ...";
+    std::printf("spread over %d ranks (%s), only rank 0's lines shown; rank 0 writes the table when all have finished\n",
+                ranks, who.c_str());
+  }
+  {
+    const dist::LocalScope alone;
+    for (size_t i = static_cast<size_t>(rank); i < sweep.variants.size(); i += static_cast<size_t>(ranks))
+      train_variant(sweep, i, variant_folder(out_dir, sweep.variants[i].name), verbose);
+  }
+  dist::barrier();
+  if (rank > 0) return {};
   std::vector<SweepRow> rows;
   std::vector<std::pair<std::string, History>> curves;
   for (size_t i = 0; i < sweep.variants.size(); ++i) {
     const Variant& v = sweep.variants[i];
-    std::string folder = v.name;
-    for (char& c : folder)
-      if (c == '/' || c == ' ' || c == '=' || c == ',') c = c == ',' ? '_' : (c == '=' ? '-' : '_');
-    const fs::path run = fs::path(out_dir) / folder;
-    if (fs::exists(run / "result.json")) {
-      if (verbose > 0) std::printf("[%zu/%zu] %s: finished earlier, skipped\n", i + 1, sweep.variants.size(), v.name.c_str());
-    } else {
-      if (verbose > 0) std::printf("[%zu/%zu] %s\n", i + 1, sweep.variants.size(), v.name.c_str());
-      const Experiment e = Experiment::from_json(variant_config(sweep, v), sweep.base_source);
-      RunOptions ro;
-      ro.out_dir = run.string();
-      ro.verbose = verbose > 1 ? 1 : 0;
-      ro.resume = true;  // an interrupted variant continues from its checkpoint
-      const RunResult r = run_experiment(e, ro);
-      if (verbose > 0)
-        std::printf("      %lld params, %.1fs, %s%s\n", static_cast<long long>(r.params), r.train_seconds,
-                    r.diagnosis.verdict == Fit::Undetermined ? "" : (fit_name(r.diagnosis.verdict) + ", ").c_str(),
-                    r.test_accuracy >= 0 ? ("accuracy " + std::to_string(100.0 * r.test_accuracy).substr(0, 5) + "%").c_str() : "");
-    }
+    const fs::path run = variant_folder(out_dir, v.name);
+    if (ranks > 1)
+      check(fs::exists(run / "result.json"),
+            "sweep variant '" + v.name + "', trained by rank " + std::to_string(i % static_cast<size_t>(ranks)) +
+                ", left no result in " + run.string() +
+                " that rank 0 can read: the ranks need the sweep folder on a shared file system");
     rows.push_back(row_of(v.name, run.string(), sweep.metric));
     curves.emplace_back(v.name, History::from_csv(read_file((run / "history.csv").string()), run.string()));
   }

@@ -136,7 +136,8 @@ Ensemble load_ensemble(const std::string& path);
 // (the file last), so `nnlab evaluate`, `predict` and `export` take the folder. It offers vote and
 // average; stacking needs a holdout that no member trained on, which models from elsewhere cannot
 // promise. Its test data is the experiment of the first member that carries one (otherwise
-// `evaluate --dataset`), its class names the first member's that has them.
+// `evaluate --dataset`), its class names the first member's that has them. Under mpirun every rank
+// reads and checks the models and rank 0 alone writes the folder.
 Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::string& dir,
                            Combination default_combination = Combination::Average);
 // The ensemble as one ONNX graph (io/onnx.hpp's onnx_export_ensemble) computing `combination`,

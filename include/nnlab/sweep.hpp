@@ -7,6 +7,11 @@
 // dropout rate, learning rate, batch size (the cartesian product of the axes given), or the course's
 // four families (baseline, wider, deeper, both). An interrupted sweep resumes: finished runs (with a
 // result.json) are skipped and an unfinished one continues from its checkpoint.
+//
+// Under mpirun (a dist::Session with several ranks) the variants are spread over the ranks: rank r
+// trains variants r, r + ranks, ..., each as one process would (dist::LocalScope), into the sweep
+// folder, which must be on a file system every rank sees; rank 0 alone writes the table and charts,
+// once every rank has finished, and the other ranks' run_sweep returns no rows.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>

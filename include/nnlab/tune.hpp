@@ -7,6 +7,12 @@
 // trial-rung: a rerun continues where a killed one stopped), the table, a chart of the scores against
 // the epochs and the winner as an experiment file (best.toml).
 //
+// Under mpirun (a dist::Session with several ranks) each rung's trials are spread over the ranks:
+// rank k trains the rung's k-th, (k + ranks)-th, ... trial still to train, as one process would
+// (dist::LocalScope), into the tune folder (a file system every rank sees); the ranks then exchange
+// the scores, so each promotes alike, and rank 0 alone writes tune.json and the search's files. With
+// one thread per trial, scores do not depend on the number of ranks.
+//
 // A tune file (TOML):
 //   base = "fashion-mnist"      set = ["data.limit=6000"]     metric = "val_accuracy"
 //   trials = 12   min_epochs = 1   max_epochs = 9   reduction = 3   parallel = 1   seed = 1
@@ -85,6 +91,7 @@ struct TuneOptions {
   int verbose = 1;  // 0: silent; 1: a line per trial-rung; 2: every run's progress
   // Called after each trial-rung is trained and recorded (from the training thread when side by side,
   // one call at a time). An exception it throws stops the search; a rerun continues after that trial-rung.
+  // Under mpirun: on every rank, for each of a rung's trials, once the ranks have exchanged the rung's scores.
   std::function<void(const TuneTrial&, size_t rung)> on_trained;
 };
 

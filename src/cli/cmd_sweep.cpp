@@ -34,10 +34,6 @@ void add_sweep(CLI::App& app) {
   c->add_flag("-q,--quiet", a->quiet, "Print only the table");
   c->add_flag("-v,--verbose", a->verbose, "Show each run's progress");
   c->callback([a] {
-    // Its runs would train data-parallel, but its own files would have as many writers as ranks, and
-    // side-by-side runs would call collectives from several threads: refused until it spreads runs.
-    check(!dist::active(), "nnlab sweep does not run under mpirun yet (" + std::to_string(dist::size()) +
-                               " ranks); run it as one process, or run each variant with mpirun nnlab train");
     a->axes.families = a->preset == "families";
     SweepSpec s = load_sweep(a->what, a->axes, a->set);
     if (!a->metric.empty()) s.metric = a->metric;
@@ -45,6 +41,7 @@ void add_sweep(CLI::App& app) {
     if (!a->quiet) std::printf("sweep '%s': %zu variants of %s, into %s\n", s.name.c_str(), s.variants.size(), s.base_source.c_str(), out.c_str());
     install_interrupt_handler();
     const auto rows = run_sweep(s, out, a->quiet ? 0 : (a->verbose ? 2 : 1));
+    if (!dist::is_root()) return;  // under mpirun, rank 0 wrote the table once every rank had finished
     std::printf("\n%s\ntable: %s/table.md, %s/table.csv; charts: %s/compare-*.svg\n",
                 sweep_table_markdown(rows, s.metric).c_str(), out.c_str(), out.c_str(), out.c_str());
   });

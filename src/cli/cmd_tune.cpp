@@ -29,10 +29,6 @@ void add_tune(CLI::App& app) {
   c->add_flag("-q,--quiet", a->quiet, "Print only the table and the winner");
   c->add_flag("-v,--verbose", a->verbose, "Show each run's progress");
   c->callback([a] {
-    // Its runs would train data-parallel, but its own files would have as many writers as ranks, and
-    // side-by-side runs would call collectives from several threads: refused until it spreads runs.
-    check(!dist::active(), "nnlab tune does not run under mpirun yet (" + std::to_string(dist::size()) +
-                               " ranks); run it as one process, or run each variant with mpirun nnlab train");
     TuneSpec s = load_tune(a->file, a->set);
     if (a->parallel >= 0) s.parallel = a->parallel;
     const std::string out = a->out.empty() ? "runs/" + s.name + "-tune" : a->out;
@@ -51,6 +47,7 @@ void add_tune(CLI::App& app) {
     o.verbose = a->quiet ? 0 : (a->verbose ? 2 : 1);
     const auto t0 = std::chrono::steady_clock::now();
     const TuneResult r = run_tune(s, out, o);
+    if (!dist::is_root()) return;  // under mpirun, rank 0 wrote the search's files and reports
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const TuneTrial& best = r.trials[r.best];
     std::printf("\n%s\nbest: trial %d, %s %s after %d epochs (%.1fs, %d trial-rung(s) trained now)\n", tune_table_markdown(s, r).c_str(),

@@ -20,7 +20,9 @@ std::string command_names(CLI::App& app) {
 }
 
 // CLI11's refusals as one nnlab line. A validator's "--epochs: must be ..." reads "--epochs must be ...".
+// Under mpirun every rank meets the same command line: rank 0 alone says so.
 int usage_error(const CLI::ParseError& e) {
+  if (nnlab::dist::rank() > 0) return 2;
   std::string m = e.what();
   if (const auto p = m.find(": must "); p != std::string::npos) m.erase(p, 1);
   std::fprintf(stderr, "nnlab: error: %s (see --help)\n", m.c_str());
@@ -75,6 +77,7 @@ int run(int argc, char** argv) {
     bool known = false;
     for (const CLI::App* c : app.get_subcommands([](CLI::App*) { return true; })) known = known || c->check_name(word);
     if (!known) {
+      if (nnlab::dist::rank() > 0) return 2;
       std::fprintf(stderr, "nnlab: error: unknown command '%s' (known: %s)\n", word.c_str(), command_names(app).c_str());
       return 2;
     }

@@ -169,6 +169,16 @@ struct GradientReducer::Requests {
 #endif
 };
 
+int64_t GradientReducer::default_bucket_bytes() {
+  if (const char* v = std::getenv("NNLAB_BUCKET_BYTES")) {
+    char* end = nullptr;
+    const long long n = std::strtoll(v, &end, 10);
+    check(end != v && *end == 0 && n >= 4, std::string("NNLAB_BUCKET_BYTES must be a number of bytes, at least 4, got '") + v + "'");
+    return n;
+  }
+  return int64_t{1} << 20;
+}
+
 GradientReducer::GradientReducer(int64_t bucket_bytes)
     : bucket_bytes_(bucket_bytes), requests_(std::make_unique<Requests>()) {
   check(bucket_bytes >= 4, "gradient buckets must hold at least one value, got " + std::to_string(bucket_bytes) + " bytes");
@@ -192,7 +202,9 @@ void GradientReducer::ready(size_t offset) {
   if (g_size < 2) return;
   const auto bucket = static_cast<size_t>(bucket_bytes_) / sizeof(float);
   if (pending_end_ - offset >= bucket) {
-    start(offset, pending_end_);
+    // A bucket that reaches offset 0 starts when backward has finished every gradient: it has
+    // nothing left to hide behind, so it does not count as overlapping.
+    start(offset, pending_end_, offset > 0);
     pending_end_ = offset;
   }
 #ifdef NNLAB_HAVE_MPI
@@ -205,9 +217,14 @@ void GradientReducer::ready(size_t offset) {
 #endif
 }
 
-void GradientReducer::start([[maybe_unused]] size_t from, [[maybe_unused]] size_t to) {
+void GradientReducer::start([[maybe_unused]] size_t from, [[maybe_unused]] size_t to,
+                            [[maybe_unused]] bool during_backward) {
 #ifdef NNLAB_HAVE_MPI
   if (to <= from) return;
+  const auto n = static_cast<int64_t>(to - from);
+  timing_.values += n;
+  ++timing_.buckets;
+  if (during_backward) timing_.values_during_backward += n, ++timing_.buckets_during_backward;
   float* g = grads_.data();
   if (weight_ != 1.0f)
     for (size_t i = from; i < to; ++i) g[i] *= weight_;
@@ -224,11 +241,12 @@ void GradientReducer::start([[maybe_unused]] size_t from, [[maybe_unused]] size_
 void GradientReducer::finish() {
   if (g_size < 2) return;
 #ifdef NNLAB_HAVE_MPI
-  start(0, pending_end_);
+  start(0, pending_end_, false);
   pending_end_ = 0;
   const auto t0 = std::chrono::steady_clock::now();
   MPI_Waitall(static_cast<int>(requests_->pending.size()), requests_->pending.data(), MPI_STATUSES_IGNORE);
-  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  timing_.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++timing_.steps;
   requests_->pending.clear();
 #endif
 }

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "internal.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/config_reader.hpp"
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
@@ -174,6 +175,7 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
     j["members"].push_back({{"name", name}, {"from", models[i]}, {"model", name + "/model.safetensors"}});
   }
   Ensemble en = Ensemble::from_models(j, where, std::move(loaded), std::nullopt);  // checks the shapes
+  if (!dist::is_root()) return en;  // under mpirun, every rank checks the models and rank 0 writes the folder
   for (size_t i = 0; i < files.size(); ++i) {
     const fs::path member = dir / ("member-" + std::to_string(i + 1));
     fs::create_directories(member);

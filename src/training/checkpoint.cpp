@@ -40,7 +40,7 @@ void Trainer::save_checkpoint(const std::string& path, int next_epoch, const His
                             {"optimizer", optimizer_->name()},
                             {"trainer_rng", rng_.state()},
                             {"model_rng", model_.rng().state()},
-                            {"history", history.to_csv()},
+                            {"history", history.to_csv(17)},
                             {"callbacks", cb},
                             {"stop_training", stop_training},
                             {"ranks", dist::size()}};

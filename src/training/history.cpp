@@ -39,10 +39,10 @@ static std::vector<std::string> ordered_keys(const std::vector<Logs>& logs) {
   return keys;
 }
 
-std::string History::to_csv() const {
+std::string History::to_csv(int digits) const {
   const auto keys = ordered_keys(logs);
   std::ostringstream os;
-  os.precision(9);
+  os.precision(digits);
   os << "epoch";
   for (const auto& k : keys) os << "," << k;
   os << "\n";

@@ -87,6 +87,7 @@ void Trainer::check_data(const Dataset& d) const {
 }
 
 double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr, int64_t global_rows) {
+  const auto step_start = std::chrono::steady_clock::now();  // timed with several ranks (the overlap line)
   const int64_t rows = x.rows();
   double l = 0;
   int64_t right = 0;
@@ -101,7 +102,9 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
     if (correct) right = count_correct(*loss_, out, y);
     // The shard's mean gradient weighted by its share: summed over the ranks, the global batch's mean.
     reducer_.begin(model_.grads(), static_cast<float>(static_cast<double>(rows) / static_cast<double>(global_rows)));
+    const auto b0 = std::chrono::steady_clock::now();
     model_.backward(grad_, objective_.fused(), [this](size_t offset) { reducer_.ready(offset); });
+    backward_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
     reducer_.finish();
   } else {  // an empty shard (a last batch with fewer samples than ranks) adds nothing to the sum
     std::fill(model_.grads().begin(), model_.grads().end(), 0.0f);
@@ -122,6 +125,7 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
   optimizer_->step(model_.params(), model_.grads(), lr);
   optimizer_->update_average(model_.params());  // use_ema
   model_.apply_constraints();
+  if (dist::active()) step_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
   return l + penalty;
 }
 
@@ -205,7 +209,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
 
   st.lr = rate_.current();
   reducer_.reset_timing();
-  sum_seconds_ = 0;
+  sum_seconds_ = step_seconds_ = backward_seconds_ = 0;
   const auto fit_start = std::chrono::steady_clock::now();
   for (auto* c : all) c->on_train_begin(st);
   if (st.resuming) {
@@ -241,6 +245,17 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     std::printf("data-parallel: %.1f%% of the training time (%.2f s of %.2f s) waiting for sums over ranks (gradients %.2f s)\n",
                 100.0 * (reducer_.wait_seconds() + sum_seconds_) / train, reducer_.wait_seconds() + sum_seconds_, train,
                 reducer_.wait_seconds());
+    // How much of the gradient sums hid behind backward: the wait per step against the step, and the
+    // share of the values whose sum started while backward still ran.
+    const dist::GradientReducer::Timing& t = reducer_.timing();
+    if (t.steps > 0 && t.values > 0) {
+      const double n = static_cast<double>(t.steps), ms = 1e3 / n;
+      std::printf("data-parallel: a step %.2f ms (backward %.2f ms); waiting for the gradient sums %.2f ms (%.1f%% of the "
+                  "step); %.0f%% of the gradient values (%.1f of %.1f buckets a step) were sent while backward ran\n",
+                  step_seconds_ * ms, backward_seconds_ * ms, t.wait_seconds * ms, 100.0 * t.wait_seconds / step_seconds_,
+                  100.0 * static_cast<double>(t.values_during_backward) / static_cast<double>(t.values),
+                  static_cast<double>(t.buckets_during_backward) / n, static_cast<double>(t.buckets) / n);
+    }
   }
   // With use_ema the weights become their moving average, before the callbacks' on_train_end (as
   // Keras's fit: EarlyStopping's restore_best_weights still has the last word).

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "internal.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
@@ -81,6 +82,7 @@ void finish_tune(const TuneSpec& spec, TuneResult& result) {
   result.best = order[0];
   result.best_config = trial_config(spec, result.trials[result.best].values, spec.max_epochs);
   result.best_config["name"] = spec.name + "-tuned";
+  if (!dist::is_root()) return;  // under mpirun, rank 0 alone writes the files
   write_file_atomic((dir / "table.md").string(), tune_table_markdown(spec, result));
   write_file_atomic((dir / "table.csv").string(), tune_table_csv(spec, result));
   write_chart(spec, result, dir / "scores.svg");

@@ -10,6 +10,7 @@
 
 #include "internal.hpp"
 #include "nnlab/config_reader.hpp"
+#include "nnlab/dist/communicator.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
@@ -36,7 +37,9 @@ nlohmann::json search_identity(const TuneSpec& spec, const std::vector<nlohmann:
 // a trial whose training failed). Loaded from out_dir/tune.json when it belongs to this search.
 class TuneState {
  public:
-  TuneState(const fs::path& dir, nlohmann::json identity) : path_(dir / "tune.json"), identity_(std::move(identity)) {
+  // Under mpirun every rank keeps the state alike; rank 0 alone writes the file.
+  TuneState(const fs::path& dir, nlohmann::json identity)
+      : path_(dir / "tune.json"), identity_(std::move(identity)), writer_(dist::is_root()) {
     const size_t n = identity_["trials"].size();
     state_ = {{"search", identity_}, {"scores", nlohmann::json::array()}, {"epochs", nlohmann::json::array()}};
     for (size_t i = 0; i < n; ++i) state_["scores"].push_back(nlohmann::json::array()), state_["epochs"].push_back(0);
@@ -54,18 +57,19 @@ class TuneState {
     return s.is_number() ? s.get<double>() : std::numeric_limits<double>::quiet_NaN();
   }
   int epochs(size_t i) const { return state_["epochs"][i].get<int>(); }
-  // Records trial i's score at rung r and writes the file (atomically; callers hold a lock).
+  // Records trial i's score at rung r and writes the file (atomically, on rank 0; callers hold a lock).
   void record(size_t i, size_t r, double score, int epochs) {
     auto& s = state_["scores"][i];
     while (s.size() < r) s.push_back(nullptr);
     s.push_back(std::isnan(score) ? nlohmann::json(nullptr) : nlohmann::json(score));
     if (epochs > 0) state_["epochs"][i] = epochs;  // a failed training leaves the count as it was
-    write_file_atomic(path_.string(), state_.dump(1) + "\n");
+    if (writer_) write_file_atomic(path_.string(), state_.dump(1) + "\n");
   }
 
  private:
   fs::path path_;
   nlohmann::json identity_, state_;
+  bool writer_;
 };
 
 std::vector<double> scores_so_far(const TuneState& state, size_t i) {
@@ -87,28 +91,63 @@ class Rungs {
   Rungs(const TuneSpec& spec, const fs::path& dir, const TuneOptions& options, TuneResult& result, TuneState& state)
       : spec_(spec), dir_(dir), options_(options), result_(result), state_(state) {}
 
-  // Trains every trial of `alive` that rung r has not seen yet, side by side when asked.
+  // Trains every trial of `alive` that rung r has not seen yet, side by side when asked. Under
+  // mpirun, rank k trains the rung's trials k, k + ranks, ... (of those not trained yet), each as one
+  // process would (dist::LocalScope), and the ranks then exchange their scores, so that every rank
+  // records them all (rank 0 alone writes tune.json) and promotes alike.
   void run(size_t r, const std::vector<size_t>& alive, int parallel) {
     std::vector<size_t> todo;
     for (size_t i : alive)
       if (!state_.done(i, r)) todo.push_back(i);
+    const int rank = dist::rank(), ranks = dist::size();
+    std::vector<size_t> mine;  // places in todo
+    for (size_t k = static_cast<size_t>(rank); k < todo.size(); k += static_cast<size_t>(ranks)) mine.push_back(k);
     if (options_.verbose > 0)
-      std::printf("rung %zu/%zu: %zu trial(s) at %d epoch(s)%s\n", r + 1, result_.budgets.size(), alive.size(),
+      std::printf("rung %zu/%zu: %zu trial(s) at %d epoch(s)%s%s\n", r + 1, result_.budgets.size(), alive.size(),
                   result_.budgets[r], todo.size() < alive.size() ? (", " + std::to_string(alive.size() - todo.size()) +
-                                                                    " finished earlier").c_str() : "");
+                                                                    " finished earlier").c_str() : "",
+                  ranks > 1 ? (", spread over " + std::to_string(ranks) + " ranks").c_str() : "");
     std::fflush(stdout);
-    const int side = std::max(1, std::min<int>(parallel, static_cast<int>(todo.size())));
+    const int side = std::max(1, std::min<int>(parallel, static_cast<int>(mine.size())));
     const int threads_each = std::max(1, kernels::num_threads() / side);
-    kernels::run_side_by_side(todo.size(), side, threads_each, [&](size_t k, bool side_by_side) {
-      train(todo[k], r, side_by_side ? threads_each : 0);
-    });
+    std::vector<Outcome> outcomes(todo.size());
+    {
+      const dist::LocalScope alone;  // a rank of one (no-op without mpirun)
+      kernels::run_side_by_side(mine.size(), side, threads_each, [&](size_t j, bool side_by_side) {
+        const size_t k = mine[j];
+        outcomes[k] = train(todo[k], r, side_by_side ? threads_each : 0);
+        if (ranks == 1) record(todo[k], r, outcomes[k], "");
+        else show(todo[k], r, outcomes[k], "");  // rank 0's own trials, as they finish
+      });
+    }
+    if (ranks == 1) return;
+    // Each rank's scores and epoch counts into everyone's: the others contribute zeros (a failed
+    // trial's NaN stays NaN), so the sums are the trained values exactly.
+    std::vector<double> values(2 * todo.size(), 0.0);
+    for (size_t k : mine) values[2 * k] = outcomes[k].score, values[2 * k + 1] = outcomes[k].epochs;
+    dist::sum(values);
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const bool own = k % static_cast<size_t>(ranks) == static_cast<size_t>(rank);
+      if (!own) {
+        outcomes[k].score = values[2 * k];
+        outcomes[k].epochs = static_cast<int>(values[2 * k + 1]);
+        if (std::isnan(outcomes[k].score)) outcomes[k].failure = "its training diverged";
+      }
+      record(todo[k], r, outcomes[k], own ? "-" : " (trained by rank " + std::to_string(k % static_cast<size_t>(ranks)) + ")");
+    }
   }
 
  private:
-  // Trains trial i to rung r's budget, continuing its run folder, and records its score. A trial whose
+  struct Outcome {
+    double score = std::numeric_limits<double>::quiet_NaN();  // NaN: the training failed
+    int epochs = 0;
+    std::string failure;
+  };
+
+  // Trains trial i to rung r's budget, continuing its run folder, and returns its score. A trial whose
   // loss diverges scores nothing and goes no further; any other error stops the search.
-  void train(size_t i, size_t r, int threads) {
-    TuneTrial& t = result_.trials[i];
+  Outcome train(size_t i, size_t r, int threads) {
+    const TuneTrial& t = result_.trials[i];
     nlohmann::json config = trial_config(spec_, t.values, result_.budgets[r]);
     config["name"] = spec_.name + "-tune/" + fs::path(t.run_dir).filename().string();
     Experiment e = Experiment::from_json(config, spec_.base_source);
@@ -118,37 +157,48 @@ class Rungs {
     ro.verbose = options_.verbose > 1 && threads == 0 ? 1 : 0;
     ro.resume = true;  // the run so far continues to the larger budget
     std::optional<RunResult> res;
-    std::string failure;
+    Outcome out;
     try {
       res = run_experiment(e, ro);
     } catch (const TrainingDiverged& err) {
-      failure = err.what();
+      out.failure = err.what();
     } catch (const Interrupted&) {
       throw;
     } catch (const Error& err) {
       throw Error(spec_.source + ": trial " + std::to_string(t.id) + " (" + detail::values_text(t.values) + "): " + err.what());
     }
-    double score = std::numeric_limits<double>::quiet_NaN();
-    int epochs = 0;
     if (res) {
       check(!res->history.column(spec_.metric).empty(),
             spec_.source + ": metric '" + spec_.metric + "' is not in the history of " + t.run_dir +
                 " (a validation column: val_loss, or val_accuracy for a classifier)");
-      score = best_of(res->history, spec_.metric, spec_.minimise());
-      epochs = static_cast<int>(res->history.logs.size());
+      out.score = best_of(res->history, spec_.metric, spec_.minimise());
+      out.epochs = static_cast<int>(res->history.logs.size());
     }
+    return out;
+  }
+
+  // The line of trial i at rung r; `where` names the rank that trained it under mpirun ("-": shown
+  // already, as it finished).
+  void show(size_t i, size_t /*r*/, const Outcome& o, const std::string& where) {
+    if (options_.verbose <= 0 || where == "-") return;
+    const TuneTrial& t = result_.trials[i];
+    std::lock_guard<std::mutex> lock(print_);
+    std::printf("  trial %d (%s)%s: %s\n", t.id, detail::values_text(t.values).c_str(), where.c_str(),
+                o.failure.empty() ? (spec_.metric + " " + detail::metric_text(spec_.metric, o.score) + " after " +
+                                     std::to_string(o.epochs) + " epoch(s)").c_str()
+                                  : ("failed, dropped: " + o.failure).c_str());
+    std::fflush(stdout);
+  }
+
+  // Records trial i's score at rung r (tune.json), shows it and tells options.on_trained.
+  void record(size_t i, size_t r, const Outcome& o, const std::string& where) {
     std::lock_guard<std::mutex> lock(lock_);
-    state_.record(i, r, score, epochs);
+    TuneTrial& t = result_.trials[i];
+    state_.record(i, r, o.score, o.epochs);
     t.scores = scores_so_far(state_, i);
-    t.epochs = epochs;
+    t.epochs = o.epochs;
     ++result_.trained;
-    if (options_.verbose > 0) {
-      std::printf("  trial %d (%s): %s\n", t.id, detail::values_text(t.values).c_str(),
-                  failure.empty() ? (spec_.metric + " " + detail::metric_text(spec_.metric, score) + " after " +
-                                     std::to_string(epochs) + " epoch(s)").c_str()
-                                  : ("failed, dropped: " + failure).c_str());
-      std::fflush(stdout);
-    }
+    show(i, r, o, where);
     if (options_.on_trained) options_.on_trained(t, r);
   }
 
@@ -157,7 +207,8 @@ class Rungs {
   const TuneOptions& options_;
   TuneResult& result_;
   TuneState& state_;
-  std::mutex lock_;  // the state, the result's trials and the printed lines
+  std::mutex lock_;   // the state and the result's trials
+  std::mutex print_;  // the printed lines
 };
 
 // The trials that rung r passes on: the best of those it scored (failed ones never go on).
@@ -194,7 +245,8 @@ TuneResult run_tune(const TuneSpec& spec, const std::string& out_dir, const Tune
     }
     result.trials.push_back(std::move(t));
   }
-  fs::create_directories(out_dir);
+  if (dist::is_root()) fs::create_directories(out_dir);
+  dist::barrier();
   TuneState state(out_dir, search_identity(spec, values, result.budgets));
   const int parallel = spec.parallel == 0 ? kernels::default_parallelism(spec.trials) : spec.parallel;
   Rungs rungs(spec, out_dir, options, result, state);

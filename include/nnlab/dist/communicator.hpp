@@ -89,7 +89,7 @@ Share share(int64_t count, int r, int ranks);
 // are summed (its share of the global batch, so the sum is the global batch's mean gradient).
 class GradientReducer {
  public:
-  explicit GradientReducer(int64_t bucket_bytes = 1 << 20);  // 1 MiB buckets
+  explicit GradientReducer(int64_t bucket_bytes = default_bucket_bytes());
   ~GradientReducer();
   GradientReducer(const GradientReducer&) = delete;
   GradientReducer& operator=(const GradientReducer&) = delete;
@@ -97,19 +97,32 @@ class GradientReducer {
   void begin(std::span<float> grads, float weight);  // a new step over this buffer
   void ready(size_t offset);                         // grads[offset, end) are final
   void finish();  // starts what is left, waits for every bucket; the buffer then holds the sum
-  // Seconds spent waiting for the sums in finish() since the last reset (the part not hidden).
-  double wait_seconds() const { return wait_seconds_; }
-  void reset_timing() { wait_seconds_ = 0; }
+
+  // What the steps since the last reset did (with several ranks; all zero with one): how long they
+  // waited in finish() for the sums (the part not hidden behind backward), and how many values and
+  // buckets were started while backward still had gradients to compute (by ready() before the
+  // buffer's start is final) rather than once it had none left.
+  struct Timing {
+    double wait_seconds = 0;
+    int64_t steps = 0, values = 0, values_during_backward = 0, buckets = 0, buckets_during_backward = 0;
+  };
+  const Timing& timing() const { return timing_; }
+  double wait_seconds() const { return timing_.wait_seconds; }
+  void reset_timing() { timing_ = {}; }
+
+  // 1 MiB, or the environment variable NNLAB_BUCKET_BYTES (for measuring: a value larger than the
+  // model's gradients makes one bucket, started after backward, so nothing overlaps).
+  static int64_t default_bucket_bytes();
 
  private:
-  void start(size_t from, size_t to);
+  void start(size_t from, size_t to, bool during_backward);
   int64_t bucket_bytes_;
   std::span<float> grads_;
   float weight_ = 1;
   size_t pending_end_ = 0;   // [ready offset, pending_end_) is final but not started
   struct Requests;  // the MPI_Request of each bucket in flight (communicator.cpp)
   std::unique_ptr<Requests> requests_;
-  double wait_seconds_ = 0;
+  Timing timing_;
 };
 
 }  // namespace nnlab::dist

@@ -14,7 +14,9 @@ class History : public Callback {
   std::vector<Logs> logs;
   // Column `key` over all epochs (NaN where an epoch lacks it).
   std::vector<double> column(const std::string& key) const;
-  std::string to_csv() const;  // header "epoch,<keys...>", one row per epoch
+  // Header "epoch,<keys...>", one row per epoch; values to `digits` significant digits (a checkpoint
+  // keeps 17, so that a resumed run reads its earlier epochs back exactly).
+  std::string to_csv(int digits = 9) const;
   static History from_csv(const std::string& text, const std::string& source);
   bool empty() const { return logs.empty(); }
 };

@@ -114,6 +114,8 @@ class Trainer {
   dist::GradientReducer reducer_;  // sums the gradients over data-parallel ranks
   bool interrupted_ = false;       // Ctrl-C, on any rank, by the end of the last step
   double sum_seconds_ = 0;         // this fit's waits in the per-step sum of loss and accuracy
+  double step_seconds_ = 0;        // with several ranks: this fit's steps, whole
+  double backward_seconds_ = 0;    // and their backward passes (the sums start during them)
 };
 
 }  // namespace nnlab
