@@ -1,8 +1,9 @@
-// One layer outside a model, for tests that drive a layer directly: made from its config, built on
-// an input shape, with its own parameter and gradient buffers (state included, in param_specs()
-// order) and random values in them.
+// Helpers of the tests that drive one layer directly: LoneLayer, a layer outside a model, made from
+// its config, built on an input shape, with its own parameter and gradient buffers (state included, in
+// param_specs() order) and random values in them; random tensors; a sample shape with its batch.
 #pragma once
 #include <memory>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
@@ -10,6 +11,20 @@
 #include "nnlab/nnlab.hpp"
 
 namespace nnlab::testing {
+
+// Uniform values in [lo, hi) from the seed.
+inline Tensor random_tensor(Shape s, uint64_t seed, float lo = -1.5f, float hi = 1.5f) {
+  Tensor t(std::move(s));
+  Rng rng(seed);
+  for (float& v : t.span()) v = rng.uniform(lo, hi);
+  return t;
+}
+
+// (n, s...): the shape of a batch of n samples of shape s.
+inline Shape batch_of(int64_t n, Shape s) {
+  s.insert(s.begin(), n);
+  return s;
+}
 
 struct LoneLayer {
   std::unique_ptr<Layer> layer;

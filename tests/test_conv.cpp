@@ -10,54 +10,20 @@
 #include <nlohmann/json.hpp>
 
 #include "gradcheck.hpp"
+#include "lone_layer.hpp"
 #include "nnlab/nnlab.hpp"
 #include "test_util.hpp"
 
 using namespace nnlab;
 using nnlab::testing::check_gradient;
 using nnlab::testing::kGradTolerance;
+using nnlab::testing::batch_of;
 using nnlab::testing::contains;
+using nnlab::testing::LoneLayer;
+using nnlab::testing::random_tensor;
 using json = nlohmann::json;
 
 namespace {
-
-Tensor random_tensor(Shape s, uint64_t seed, float lo = -1.5f, float hi = 1.5f) {
-  Tensor t(std::move(s));
-  Rng rng(seed);
-  for (float& v : t.span()) v = rng.uniform(lo, hi);
-  return t;
-}
-
-Shape batch_of(int64_t n, Shape s) {
-  s.insert(s.begin(), n);
-  return s;
-}
-
-// One layer outside a model, with its own parameter and gradient buffers (random values, so every
-// bias matters).
-struct LoneLayer {
-  std::unique_ptr<Layer> layer;
-  Shape out;
-  std::vector<float> params, grads;
-  LoneLayer(const json& config, const Shape& input, uint64_t seed) : layer(make_layer(config)) {
-    layer->name = "under_test";
-    out = layer->build(input);
-    size_t total = 0;
-    for (const auto& s : layer->param_specs()) total += static_cast<size_t>(shape_size(s.shape));
-    params.resize(total);
-    grads.assign(total, 0.0f);
-    std::vector<ParamView> views;
-    size_t at = 0;
-    for (const auto& s : layer->param_specs()) {
-      const auto n = static_cast<size_t>(shape_size(s.shape));
-      views.push_back({std::span<float>(params).subspan(at, n), std::span<float>(grads).subspan(at, n)});
-      at += n;
-    }
-    layer->bind(std::move(views));
-    Rng rng(seed);
-    for (float& v : params) v = rng.uniform(-1.0f, 1.0f);
-  }
-};
 
 // dL/dparams and dL/dx of one layer under L = sum(w * layer(x)), against central differences.
 void check_layer(const json& config, const Shape& input, Tensor x, uint64_t seed) {

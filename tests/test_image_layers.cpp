@@ -21,21 +21,11 @@ using nnlab::testing::contains;
 using nnlab::testing::error_of;
 using nnlab::testing::kGradTolerance;
 using nnlab::testing::LoneLayer;
+using nnlab::testing::batch_of;
+using nnlab::testing::random_tensor;
 using json = nlohmann::json;
 
 namespace {
-
-Tensor random_tensor(Shape s, uint64_t seed, float lo = -1.5f, float hi = 1.5f) {
-  Tensor t(std::move(s));
-  Rng rng(seed);
-  for (float& v : t.span()) v = rng.uniform(lo, hi);
-  return t;
-}
-
-Shape batch_of(int64_t n, Shape s) {
-  s.insert(s.begin(), n);
-  return s;
-}
 
 // L = sum(w * model(x)) and its gradients against central differences, for the parameters and the
 // input. The model's random stream is reset before each pass, so dropout masks stay fixed.

@@ -6,20 +6,15 @@
 #include <nlohmann/json.hpp>
 
 #include "gradcheck.hpp"
+#include "lone_layer.hpp"
 #include "nnlab/nnlab.hpp"
 
 using namespace nnlab;
 using nnlab::testing::check_gradient;
 using nnlab::testing::kGradTolerance;
+using nnlab::testing::random_tensor;
 
 namespace {
-
-Tensor random_tensor(Shape s, uint64_t seed, float lo = -1.5f, float hi = 1.5f) {
-  Tensor t(std::move(s));
-  Rng rng(seed);
-  for (float& v : t.span()) v = rng.uniform(lo, hi);
-  return t;
-}
 
 // L = sum(w * model(x)) for fixed random weights w, so that dL/dy = w.
 struct WeightedSum {
