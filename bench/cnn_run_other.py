@@ -25,6 +25,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from course_data import load_fashion
+from torch_loop import fit_timed
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -112,34 +113,9 @@ def run_torch(a, layers, lr):
     model = torch_model(layers, torch)
     opt = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
-    n, val_batch = x_train.shape[0], max(a.batch, 256)
     common = {"framework": "pytorch", "version": torch.__version__, "threads": a.threads, "batch": a.batch}
     print(json.dumps({**common, "kind": "start", "startup_seconds": time.perf_counter() - a.t_start}), flush=True)
-    for epoch in range(a.epochs):
-        t0 = time.perf_counter()
-        model.train()
-        order = torch.randperm(n)
-        loss_sum, correct = 0.0, 0
-        for b in range(0, n, a.batch):
-            idx = order[b:b + a.batch]
-            xb, yb = x_train[idx], y_train[idx]
-            opt.zero_grad(set_to_none=True)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        t1 = time.perf_counter()
-        model.eval()
-        vcorrect = 0
-        with torch.inference_mode():
-            for b in range(0, x_test.shape[0], val_batch):
-                vcorrect += (model(x_test[b:b + val_batch]).argmax(1) == y_test[b:b + val_batch]).sum().item()
-        t2 = time.perf_counter()
-        print(json.dumps({**common, "kind": "epoch", "epoch": epoch + 1, "seconds": t2 - t0, "train_seconds": t1 - t0,
-                          "steps": (n + a.batch - 1) // a.batch, "loss": loss_sum / n, "accuracy": correct / n,
-                          "val_accuracy": vcorrect / len(y_test)}), flush=True)
+    fit_timed(torch, model, opt, loss_fn, (x_train, y_train), (x_test, y_test), a.batch, a.epochs, common)
 
 
 def run_keras(a, layers, lr):

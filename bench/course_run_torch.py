@@ -3,10 +3,8 @@
 
 The course MLP 784-1024-512-256-10 (nn.Linear + nn.ReLU, CrossEntropyLoss on the logits), Adam with
 Keras's defaults (lr 1e-3, eps 1e-7), all 60,000 training images reshuffled every epoch and gathered
-by index per batch, `loss.item()` every step (as a progress bar needs), then a validation pass over
-the 10,000 test images (batch max(batch, 256), as nnlab's), for --epochs epochs. Prints one JSON object
-per epoch: its seconds (training + validation, as a progress bar counts an epoch), the training part
-alone, and the epoch's loss and accuracies.
+by index per batch, then a validation pass over the 10,000 test images, for --epochs epochs; the loop
+and what it prints are bench/torch_loop.py's.
 
     .venv/bin/python bench/course_run_torch.py --threads 2 --batch 32 [--flush-denormal] [--interop 1]
 
@@ -18,6 +16,7 @@ import sys
 import time
 
 from course_data import load_fashion
+from torch_loop import fit_timed
 
 
 def main():
@@ -44,7 +43,6 @@ def main():
     (xs, ys), (xt, yt) = load_fashion(a.limit)
     x_train, y_train = torch.from_numpy(xs), torch.from_numpy(ys.astype("int64"))
     x_test, y_test = torch.from_numpy(xt), torch.from_numpy(yt.astype("int64"))
-    n = x_train.shape[0]
 
     sizes = [784, 1024, 512, 256, 10]
     layers = []
@@ -58,41 +56,12 @@ def main():
     model = nn.Sequential(*layers)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
-    val_batch = max(a.batch, 256)
 
     common = {"framework": "pytorch", "version": torch.__version__, "threads": a.threads,
               "torch_threads": torch.get_num_threads(), "interop": torch.get_num_interop_threads(),
               "flush_denormal": bool(flushing), "batch": a.batch}
     print(json.dumps({**common, "kind": "start", "startup_seconds": time.perf_counter() - t_start}), flush=True)
-    for epoch in range(a.epochs):
-        t0 = time.perf_counter()
-        model.train()
-        order = torch.randperm(n)
-        loss_sum, correct = 0.0, 0
-        for b in range(0, n, a.batch):
-            idx = order[b:b + a.batch]
-            xb, yb = x_train[idx], y_train[idx]
-            opt.zero_grad(set_to_none=True)
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        t1 = time.perf_counter()
-        model.eval()
-        vloss, vcorrect = 0.0, 0
-        with torch.inference_mode():
-            for b in range(0, x_test.shape[0], val_batch):
-                out = model(x_test[b:b + val_batch])
-                yb = y_test[b:b + val_batch]
-                vloss += loss_fn(out, yb).item() * len(yb)
-                vcorrect += (out.argmax(1) == yb).sum().item()
-        t2 = time.perf_counter()
-        steps = (n + a.batch - 1) // a.batch
-        print(json.dumps({**common, "kind": "epoch", "epoch": epoch + 1, "seconds": t2 - t0, "train_seconds": t1 - t0,
-                          "steps": steps, "loss": loss_sum / n, "accuracy": correct / n,
-                          "val_loss": vloss / len(y_test), "val_accuracy": vcorrect / len(y_test)}), flush=True)
+    fit_timed(torch, model, opt, loss_fn, (x_train, y_train), (x_test, y_test), a.batch, a.epochs, common)
 
 
 if __name__ == "__main__":
