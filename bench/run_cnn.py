@@ -26,41 +26,17 @@ import datetime
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 
 from machine_info import describe, processor, versions
-from run_course import parse_json, parse_nnlab
+from run_course import parse_json, parse_nnlab, run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET_WHOLE = {128: 1.5}  # nnlab's whole run / the faster of PyTorch and Keras
 TARGET_LAYER = 0.80        # nnlab's Conv2D step rate / oneDNN's primitives alone
 PLAIN = ["train.validation_split=0", "train.validate_on_test=true", "schedule.type=constant"]
-
-
-def run(cmd, cores, rt, log):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_", "MKL_", "OPENBLAS_", "KMP_", "TF_"))}
-    env["PYTHONPATH"] = os.path.join(ROOT, "bench")
-    full = ["taskset", "-c", "0" if cores == 1 else f"0-{cores - 1}"]
-    if rt:
-        full = ["chrt", "-f", "10"] + full
-    full += cmd
-    t0 = time.time()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen(full, env=env, stdout=out, stderr=err, text=True, cwd=ROOT)
-        _, status, usage = os.wait4(p.pid, 0)
-        wall = time.time() - t0
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    cpu = usage.ru_utime + usage.ru_stime
-    print(f"  [{wall:6.1f}s wall, {cpu:6.1f}s cpu] {' '.join(cmd)}", file=log, flush=True)
-    if os.waitstatus_to_exitcode(status) != 0:
-        print(stdout[-1000:] + stderr[-3000:], file=log, flush=True)
-        return None, wall, cpu
-    return stdout, wall, cpu
 
 
 def summarise(epochs, wall, cpu):

@@ -47,6 +47,8 @@ TARGET_PYTHON = 1.03                # nnlab-python's whole run / the command's
 
 
 def run(cmd, threads, rt, log, pythonpath=None):
+    """Runs cmd pinned to the first `threads` cores (under SCHED_FIFO with rt), without the caller's
+    thread settings; returns its stdout (None if it failed), wall seconds and CPU seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_", "MKL_", "OPENBLAS_", "KMP_", "TF_"))}
     env["PYTHONPATH"] = pythonpath or os.path.join(ROOT, "bench")
     full = ["taskset", "-c", "0" if threads == 1 else f"0-{threads - 1}"]
@@ -54,13 +56,19 @@ def run(cmd, threads, rt, log, pythonpath=None):
         full = ["chrt", "-f", "10"] + full
     full += cmd
     t0 = time.time()
-    p = subprocess.run(full, env=env, capture_output=True, text=True, cwd=ROOT)
-    wall = time.time() - t0
-    print(f"  [{wall:6.1f}s] {' '.join(cmd)}", file=log, flush=True)
-    if p.returncode != 0:
-        print(p.stdout[-1000:] + p.stderr[-3000:], file=log, flush=True)
-        return None, wall
-    return p.stdout, wall
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(full, env=env, stdout=out, stderr=err, text=True, cwd=ROOT)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.time() - t0
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    cpu = usage.ru_utime + usage.ru_stime
+    print(f"  [{wall:6.1f}s wall, {cpu:6.1f}s cpu] {' '.join(cmd)}", file=log, flush=True)
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(stdout[-1000:] + stderr[-3000:], file=log, flush=True)
+        return None, wall, cpu
+    return stdout, wall, cpu
 
 
 EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - (\d+)/\d+ - ([\d.]+)s [\d.]+ms/step(.*)$")
@@ -139,7 +147,7 @@ def main():
                         continue
                     cmd = [py, os.path.join("bench", "course_run_nnlab_python.py"), "--threads", str(threads), "--batch", str(batch),
                            "--epochs", str(a.epochs), "--limit", str(a.limit)]
-                    out, wall = run(cmd, threads, rt, log, pythonpath=os.pathsep.join([os.path.join(ROOT, "python"), os.path.join(ROOT, a.build, "python")]))
+                    out, wall, _ = run(cmd, threads, rt, log, pythonpath=os.pathsep.join([os.path.join(ROOT, "python"), os.path.join(ROOT, a.build, "python")]))
                     epochs = parse_nnlab(out) if out else []
                 elif fw.startswith("nnlab"):
                     cmd = [nnlab, "train", "fashion-mnist", "--set", f"train.batch_size={batch}", "--threads", str(threads),
@@ -148,7 +156,7 @@ def main():
                         cmd += ["--limit", str(a.limit)]
                     if fw == "nnlab-keep-denormals":
                         cmd.append("--keep-denormals")
-                    out, wall = run(cmd, threads, rt, log)
+                    out, wall, _ = run(cmd, threads, rt, log)
                     epochs = parse_nnlab(out) if out else []
                 else:
                     py, script = (keras_py, "course_run_keras.py") if fw == "keras" else (torch_py, "course_run_torch.py")
@@ -159,7 +167,7 @@ def main():
                            "--epochs", str(a.epochs), "--limit", str(a.limit)]
                     if fw == "pytorch-flush":
                         cmd += ["--interop", "1", "--flush-denormal"]
-                    out, wall = run(cmd, threads, rt, log)
+                    out, wall, _ = run(cmd, threads, rt, log)
                     epochs, start = parse_json(out) if out else ([], {})
                     extra = {k: v for k, v in (epochs[0] if epochs else start).items()
                              if k in ("version", "tensorflow", "interop", "flush_denormal", "inter")}
