@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "cli_runner.hpp"
+#include "test_util.hpp"
 #include "nnlab/data/readers.hpp"
 #include "nnlab/dist/communicator.hpp"
 #include "nnlab/io/files.hpp"
@@ -32,6 +33,7 @@
 
 namespace fs = std::filesystem;
 using nnlab::testing::CommandResult;
+using nnlab::testing::same_tensors;
 
 #ifdef NNLAB_MPIEXEC
 namespace {
@@ -87,18 +89,6 @@ struct TempDir {
   }
   ~TempDir() { fs::remove_all(path); }
 };
-
-// The same tensors, bit for bit, in two safetensors files.
-bool same_tensors(const fs::path& a, const fs::path& b) {
-  const nnlab::SafetensorsFile fa = nnlab::read_safetensors(a.string()), fb = nnlab::read_safetensors(b.string());
-  if (fa.tensors.size() != fb.tensors.size()) return false;
-  for (const auto& [name, t] : fa.tensors) {
-    auto it = fb.tensors.find(name);
-    if (it == fb.tensors.end() || it->second.size() != t.size()) return false;
-    if (std::memcmp(t.data(), it->second.data(), sizeof(float) * static_cast<size_t>(t.size())) != 0) return false;
-  }
-  return true;
-}
 
 // A tiny two-class CSV (96 rows: label, two pixels) and a base experiment on it (dense, dropout,
 // softmax; a quarter of the rows as validation; one thread), in dir: what the sweep, tune and resume

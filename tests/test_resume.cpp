@@ -20,6 +20,7 @@
 
 using namespace nnlab;
 using nnlab::testing::run_nnlab;
+using nnlab::testing::same_tensors;
 namespace fs = std::filesystem;
 
 namespace {
@@ -60,17 +61,6 @@ pid_t spawn(const std::vector<std::string>& args) {
     _exit(127);
   }
   return pid;
-}
-
-bool same_tensors(const std::string& a, const std::string& b) {
-  const SafetensorsFile fa = read_safetensors(a), fb = read_safetensors(b);
-  if (fa.tensors.size() != fb.tensors.size()) return false;
-  for (const auto& [name, t] : fa.tensors) {
-    auto it = fb.tensors.find(name);
-    if (it == fb.tensors.end() || it->second.size() != t.size()) return false;
-    if (std::memcmp(t.data(), it->second.data(), sizeof(float) * static_cast<size_t>(t.size())) != 0) return false;
-  }
-  return true;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "nnlab/data/dataset.hpp"
 #include "nnlab/error.hpp"
+#include "nnlab/io/safetensors.hpp"
 #include "nnlab/training/history.hpp"
 
 // True in a build with AddressSanitizer (scripts/sanitize.sh): its shadow memory and quarantine count
@@ -47,6 +49,18 @@ inline std::string error_of(const std::function<void()>& f) {
 
 inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+// The same tensors, bit for bit, in two safetensors files.
+inline bool same_tensors(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const SafetensorsFile fa = read_safetensors(a.string()), fb = read_safetensors(b.string());
+  if (fa.tensors.size() != fb.tensors.size()) return false;
+  for (const auto& [name, t] : fa.tensors) {
+    auto it = fb.tensors.find(name);
+    if (it == fb.tensors.end() || it->second.size() != t.size()) return false;
+    if (std::memcmp(t.data(), it->second.data(), sizeof(float) * static_cast<size_t>(t.size())) != 0) return false;
+  }
+  return true;
 }
 
 // Writes bytes to p, creating its folder.

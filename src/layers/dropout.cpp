@@ -6,6 +6,7 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/text.hpp"
+#include "dropout_mask.hpp"
 
 namespace nnlab {
 
@@ -21,16 +22,9 @@ void Dropout::forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) {
     return;
   }
   mask_.resize(x.shape());
-  const float scale = 1.0f / (1.0f - rate_);
-  // One 64-bit draw gives the keep decisions of two units (32 bits each): cheap and seeded.
-  const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
   float* m = mask_.data();
   const int64_t n = x.size();
-  for (int64_t i = 0; i < n; i += 2) {
-    const uint64_t r = rng.next();
-    m[i] = (r & 0xffffffffu) >= threshold ? scale : 0.0f;
-    if (i + 1 < n) m[i + 1] = (r >> 32) >= threshold ? scale : 0.0f;
-  }
+  draw_keep_mask(rng, rate_, m, n);
   const float* xd = x.data();
   float* yd = y.data();
 #pragma omp simd

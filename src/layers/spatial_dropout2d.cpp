@@ -6,9 +6,27 @@
 #include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/text.hpp"
+#include "dropout_mask.hpp"
 #include "spatial.hpp"
 
 namespace nnlab {
+
+namespace {
+
+// out = in times each sample's channel factors (mask: n x c), over every pixel: the forward pass with
+// the inputs, the backward pass with the gradients.
+void scale_channels(const float* in, const float* mask, float* out, int64_t n, int64_t pixels, int64_t c) {
+  for (int64_t s = 0; s < n; ++s) {
+    const float* ms = mask + s * c;
+    for (int64_t p = 0; p < pixels; ++p) {
+      const int64_t at = (s * pixels + p) * c;
+#pragma omp simd
+      for (int64_t k = 0; k < c; ++k) out[at + k] = in[at + k] * ms[k];
+    }
+  }
+}
+
+}  // namespace
 
 SpatialDropout2D::SpatialDropout2D(float rate) : rate_(rate) {
   check(rate >= 0.0f && rate < 1.0f, "spatial_dropout2d: rate must be in [0, 1), got " + number_str(rate));
@@ -33,25 +51,8 @@ void SpatialDropout2D::forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) 
   // One keep decision per sample and channel, drawn in that order as dropout draws its units (two
   // 32-bit decisions from each 64-bit draw).
   mask_.resize(n, c);
-  const float scale = 1.0f / (1.0f - rate_);
-  const auto threshold = static_cast<uint64_t>(static_cast<double>(rate_) * 4294967296.0);
-  float* m = mask_.data();
-  const int64_t decisions = n * c;
-  for (int64_t i = 0; i < decisions; i += 2) {
-    const uint64_t r = rng.next();
-    m[i] = (r & 0xffffffffu) >= threshold ? scale : 0.0f;
-    if (i + 1 < decisions) m[i + 1] = (r >> 32) >= threshold ? scale : 0.0f;
-  }
-  const float* xd = x.data();
-  float* yd = y.data();
-  for (int64_t s = 0; s < n; ++s) {
-    const float* ms = m + s * c;
-    for (int64_t p = 0; p < pixels; ++p) {
-      const int64_t at = (s * pixels + p) * c;
-#pragma omp simd
-      for (int64_t k = 0; k < c; ++k) yd[at + k] = xd[at + k] * ms[k];
-    }
-  }
+  draw_keep_mask(rng, rate_, mask_.data(), n * c);
+  scale_channels(x.data(), mask_.data(), y.data(), n, pixels, c);
 }
 
 void SpatialDropout2D::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
@@ -62,17 +63,7 @@ void SpatialDropout2D::backward(const Tensor& x, const Tensor&, const Tensor& dy
     return;
   }
   const int64_t n = x.rows(), pixels = in_[0] * in_[1], c = in_[2];
-  const float* m = mask_.data();
-  const float* g = dy.data();
-  float* d = dx->data();
-  for (int64_t s = 0; s < n; ++s) {
-    const float* ms = m + s * c;
-    for (int64_t p = 0; p < pixels; ++p) {
-      const int64_t at = (s * pixels + p) * c;
-#pragma omp simd
-      for (int64_t k = 0; k < c; ++k) d[at + k] = g[at + k] * ms[k];
-    }
-  }
+  scale_channels(dy.data(), mask_.data(), dx->data(), n, pixels, c);
 }
 
 std::unique_ptr<SpatialDropout2D> SpatialDropout2D::from_config(ConfigReader& c) {
