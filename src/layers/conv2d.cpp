@@ -1,9 +1,10 @@
 // Conv2D on oneDNN: the source and destination stay in nnlab's NHWC tensors (no copies); the
 // primitive picks its own weight layout ("any"), reached from Keras's (kh, kw, in, filters) = oneDNN's
 // "hwio" by one reorder each step when it differs (forward; backward-data reads the same reordered
-// kernel, since the model's backward follows its forward on the same batch with the same weights). A Plan holds the primitives and memories of one
-// batch size: made on the first batch of that size, reused after (a training run meets two sizes,
-// the full batches and the last one, and evaluation a third).
+// kernel, since the model's backward follows its forward on the same batch with the same weights).
+// A Plan holds the primitives and memories of one batch size: made on the first batch of that size,
+// reused after (a training run meets two sizes, the full batches and the last one, and evaluation a
+// third).
 #include "nnlab/layers/conv2d.hpp"
 
 #include <algorithm>
