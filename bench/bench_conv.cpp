@@ -101,6 +101,20 @@ void label(benchmark::State& state, const ConvShape& s, int64_t batch) {
   state.counters["samples/s"] = benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Times `step` (warmed up by the caller) and labels the row; allocs/step counts the heap allocations
+// a timed step makes.
+template <class Step>
+void time_steps(benchmark::State& state, Step& step, const ConvShape& s, int64_t batch) {
+  const long before = g_allocs.load();
+  int64_t steps = 0;
+  for (auto _ : state) {
+    step();
+    ++steps;
+  }
+  label(state, s, batch);
+  state.counters["allocs/step"] = static_cast<double>(g_allocs.load() - before) / static_cast<double>(steps);
+}
+
 void BM_OneDNNConv(benchmark::State& state) {
   const ConvShape& s = kShapes[state.range(0)];
   const int64_t batch = state.range(1);
@@ -139,14 +153,7 @@ void BM_OneDNNConv(benchmark::State& state) {
     st.wait();
   };
   step();
-  const long before = g_allocs.load();
-  int64_t steps = 0;
-  for (auto _ : state) {
-    step();
-    ++steps;
-  }
-  label(state, s, batch);
-  state.counters["allocs/step"] = static_cast<double>(g_allocs.load() - before) / static_cast<double>(steps);
+  time_steps(state, step, s, batch);
 }
 
 void BM_NnlabConv(benchmark::State& state) {
@@ -180,14 +187,7 @@ void BM_NnlabConv(benchmark::State& state) {
   };
   step();
   step();
-  const long before = g_allocs.load();
-  int64_t steps = 0;
-  for (auto _ : state) {
-    step();
-    ++steps;
-  }
-  label(state, s, batch);
-  state.counters["allocs/step"] = static_cast<double>(g_allocs.load() - before) / static_cast<double>(steps);
+  time_steps(state, step, s, batch);
 }
 
 // The whole fashion-cnn model's training step (Trainer::fit on random images, Adam), and how many heap

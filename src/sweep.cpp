@@ -330,15 +330,10 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
     std::string who;
     for (int k = 0; k < std::min(ranks, 8); ++k) {
       who += (k ? "; rank " : "rank ") + std::to_string(k) + ":";
-      int shown = 0;
-      for (size_t i = static_cast<size_t>(k); i < sweep.variants.size(); i += static_cast<size_t>(ranks)) {
-        if (shown == 4) {
-          who += ", ...";
-          break;
-        }
-        who += (shown++ == 0 ? " " : ", ") + std::to_string(i + 1);
-      }
-      if (shown == 0) who += " none";
+      const std::vector<size_t> theirs = dist::dealt(sweep.variants.size(), k, ranks);
+      for (size_t j = 0; j < std::min<size_t>(theirs.size(), 4); ++j) who += (j ? ", " : " ") + std::to_string(theirs[j] + 1);
+      if (theirs.size() > 4) who += ", ...";
+      if (theirs.empty()) who += " none";
     }
     if (ranks > 8) who += "; ...";
     std::printf("spread over %d ranks (%s), only rank 0's lines shown; rank 0 writes the table when all have finished\n",
@@ -346,7 +341,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
   }
   {
     const dist::LocalScope alone;
-    for (size_t i = static_cast<size_t>(rank); i < sweep.variants.size(); i += static_cast<size_t>(ranks))
+    for (size_t i : dist::dealt(sweep.variants.size(), rank, ranks))
       train_variant(sweep, i, variant_folder(out_dir, sweep.variants[i].name), verbose);
   }
   dist::barrier();
@@ -358,7 +353,7 @@ std::vector<SweepRow> run_sweep(const SweepSpec& sweep, const std::string& out_d
     const fs::path run = variant_folder(out_dir, v.name);
     if (ranks > 1)
       check(fs::exists(run / "result.json"),
-            "sweep variant '" + v.name + "', trained by rank " + std::to_string(i % static_cast<size_t>(ranks)) +
+            "sweep variant '" + v.name + "', trained by rank " + std::to_string(dist::dealer(i, ranks)) +
                 ", left no result in " + run.string() +
                 " that rank 0 can read: the ranks need the sweep folder on a shared file system");
     rows.push_back(row_of(v.name, run.string(), sweep.metric));

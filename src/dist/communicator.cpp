@@ -161,6 +161,12 @@ Share share(int64_t count, int r, int ranks) {
   return {first, last - first};
 }
 
+std::vector<size_t> dealt(size_t count, int r, int ranks) {
+  std::vector<size_t> mine;
+  for (size_t i = static_cast<size_t>(r); i < count; i += static_cast<size_t>(ranks)) mine.push_back(i);
+  return mine;
+}
+
 // --- GradientReducer ---------------------------------------------------------------------------
 
 struct GradientReducer::Requests {

@@ -144,8 +144,7 @@ class MemberRunner {
   // 0 reads the others' models from their run folders, and the other ranks return no models.
   std::vector<std::shared_ptr<Model>> run(int parallel) {
     const int rank = dist::rank(), ranks = dist::size();
-    std::vector<size_t> mine;
-    for (size_t i = static_cast<size_t>(rank); i < members_.size(); i += static_cast<size_t>(ranks)) mine.push_back(i);
+    const std::vector<size_t> mine = dist::dealt(members_.size(), rank, ranks);
     {
       const dist::LocalScope alone;
       kernels::run_side_by_side(mine.size(), std::min<int>(parallel, static_cast<int>(std::max<size_t>(1, mine.size()))),
@@ -159,7 +158,7 @@ class MemberRunner {
       if (models_[i]) continue;
       const fs::path run = dir_ / members_[i].name;
       check(fs::exists(run / "result.json"),
-            "ensemble member '" + members_[i].name + "', trained by rank " + std::to_string(i % static_cast<size_t>(ranks)) +
+            "ensemble member '" + members_[i].name + "', trained by rank " + std::to_string(dist::dealer(i, ranks)) +
                 ", left no result in " + run.string() + " that rank 0 can read: the ranks need the ensemble folder on a shared file system");
       train(i, false);  // finished by its rank: reused from its run folder
     }

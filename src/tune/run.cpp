@@ -100,8 +100,7 @@ class Rungs {
     for (size_t i : alive)
       if (!state_.done(i, r)) todo.push_back(i);
     const int rank = dist::rank(), ranks = dist::size();
-    std::vector<size_t> mine;  // places in todo
-    for (size_t k = static_cast<size_t>(rank); k < todo.size(); k += static_cast<size_t>(ranks)) mine.push_back(k);
+    const std::vector<size_t> mine = dist::dealt(todo.size(), rank, ranks);  // places in todo
     if (options_.verbose > 0)
       std::printf("rung %zu/%zu: %zu trial(s) at %d epoch(s)%s%s\n", r + 1, result_.budgets.size(), alive.size(),
                   result_.budgets[r], todo.size() < alive.size() ? (", " + std::to_string(alive.size() - todo.size()) +
@@ -127,13 +126,13 @@ class Rungs {
     for (size_t k : mine) values[2 * k] = outcomes[k].score, values[2 * k + 1] = outcomes[k].epochs;
     dist::sum(values);
     for (size_t k = 0; k < todo.size(); ++k) {
-      const bool own = k % static_cast<size_t>(ranks) == static_cast<size_t>(rank);
+      const bool own = dist::dealer(k, ranks) == rank;
       if (!own) {
         outcomes[k].score = values[2 * k];
         outcomes[k].epochs = static_cast<int>(values[2 * k + 1]);
         if (std::isnan(outcomes[k].score)) outcomes[k].failure = "its training diverged";
       }
-      record(todo[k], r, outcomes[k], own ? "-" : " (trained by rank " + std::to_string(k % static_cast<size_t>(ranks)) + ")");
+      record(todo[k], r, outcomes[k], own ? "-" : " (trained by rank " + std::to_string(dist::dealer(k, ranks)) + ")");
     }
   }
 

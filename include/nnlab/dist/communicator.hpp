@@ -82,6 +82,11 @@ struct Share {
 };
 Share share(int64_t count, int r, int ranks);
 
+// Whole tasks dealt out one by one (sweep variants, tuning trials, ensemble members): rank r takes
+// items r, r + ranks, r + 2 ranks, ... of `count`; dealer(i) is the rank that takes item i.
+std::vector<size_t> dealt(size_t count, int r, int ranks);
+inline int dealer(size_t i, int ranks) { return static_cast<int>(i % static_cast<size_t>(ranks)); }
+
 // Sums a flat gradient buffer over the ranks in buckets, each started (MPI_Iallreduce) as soon as the
 // backward pass has finished the gradients it covers, so communication overlaps the rest of backward.
 // Backward fills the buffer from its end to its start (the last layer first): ready(offset) says that
