@@ -13,6 +13,7 @@
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
 #include "nnlab/io/safetensors.hpp"
+#include "nnlab/metrics.hpp"
 #include "nnlab/report/plot.hpp"
 
 namespace nnlab::cli {
@@ -65,8 +66,7 @@ static std::string plot_filters_command(const std::string& run, int64_t index, c
       !out.empty() ? out : fs::is_directory(run) ? (fs::path(run) / "filters.svg").string() : "filters.svg";
   std::string title = e.name + ": " + (data.test ? "test" : "training") + " image " + std::to_string(index);
   // The label: a class index, or the one-hot row's largest entry.
-  const auto label = y.size() == 1 ? static_cast<int64_t>(y[0])
-                                   : static_cast<int64_t>(std::max_element(y.span().begin(), y.span().end()) - y.span().begin());
+  const int64_t label = y.size() == 1 ? static_cast<int64_t>(y[0]) : argmax_row(y, 0);
   if (label >= 0 && label < static_cast<int64_t>(images.class_names.size()))
     title += " (" + images.class_names[static_cast<size_t>(label)] + ")";
   plot_filters(model, x, file, title);
