@@ -26,7 +26,7 @@ struct Args {
   std::string out, checkpoint, nnds;
   int64_t batch = 16;
   int epochs = 2, emulate = 0, throw_rank = -1, kill_rank = -1;
-  bool dropout = false, augment = false, resume = false;
+  bool dropout = false, augment = false, resume = false, cnn = false;
   uint64_t seed = 11;
 };
 
@@ -49,6 +49,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--resume") a.resume = true;
     else if (k == "--dropout") a.dropout = true;
     else if (k == "--augment") a.augment = true;
+    else if (k == "--cnn") a.cnn = true;
     else throw Error("dist_check: unknown argument " + k);
   }
   check(!a.out.empty(), "dist_check: --out FILE is required");
@@ -72,8 +73,20 @@ InMemoryDataset synthetic_images() {
   return InMemoryDataset(std::move(x), std::move(y), 4);
 }
 
+// --cnn: the images go through a convolution (8 filters, 3x3, "same", relu) and a 2x2 max pooling
+// first, as the image layers of issue #19 run under data-parallel training.
 Model make_model(const Args& a) {
   Model m;
+  if (a.cnn) {
+    m.add<Reshape>(Shape{8, 8, 1});
+    Conv2DOptions conv;
+    conv.filters = 8;
+    conv.kernel_size = {3, 3};
+    conv.padding = "same";
+    conv.activation = "relu";
+    m.add<Conv2D>(conv);
+    m.add<Pool2D>(Pool2DOptions{});
+  }
   m.add<Flatten>();
   m.add<Dense>(32, "relu");
   if (a.dropout) m.add<Dropout>(0.3f);

@@ -199,6 +199,24 @@ TEST(DistMpi, TwoRanksEqualOneProcessWithTheGlobalBatch) {
   }
 }
 
+// The image layers under data-parallel training: a convolution and a max pooling before the dense
+// layers, 2 ranks against one process with the global batch.
+TEST(DistMpi, ConvolutionsTwoRanksEqualOneProcess) {
+  TempDir dir;
+  const auto two = weights(mpirun(2, NNLAB_DIST_CHECK), dir.path / "two.bin", "--cnn --batch 16 --epochs 2");
+  const auto one = weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "one.bin", "--cnn --batch 32 --epochs 2");
+  ASSERT_EQ(two.size(), one.size());
+  const auto dense = weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "dense.bin", "--batch 32 --epochs 2");
+  EXPECT_NE(two.size(), dense.size()) << "--cnn must add the convolution's weights";
+  const double rel = relative_difference(two, one);
+  std::printf("convolutions, 2 ranks x 16 vs 1 x 32: max relative difference %.3g\n", rel);
+  EXPECT_LE(rel, 1e-5);
+  EXPECT_GT(relative_difference(one, weights(std::string("'") + NNLAB_DIST_CHECK + "'", dir.path / "small.bin",
+                                             "--cnn --batch 16 --epochs 2")),
+            1e-3)
+      << "batch 16 alone should differ: the comparison must be able to fail";
+}
+
 // A streamed .nnds file: each rank reads only its shards (half the samples each), and the weights
 // are those of the same run from memory.
 TEST(DistMpi, StreamedDataIsReadByShard) {
