@@ -7,6 +7,8 @@
 
 #include "gradcheck.hpp"
 #include "lone_layer.hpp"
+#include "nnlab/kernels/elementwise.hpp"
+#include "nnlab/kernels/gemm.hpp"
 #include "nnlab/nnlab.hpp"
 
 using namespace nnlab;
@@ -285,4 +287,30 @@ TEST(Penalties, L1L2GradientAndMaxNorm) {
   EXPECT_NEAR(k[2], 0.8f, 1e-5);
   EXPECT_NEAR(k[1], 0.1f, 1e-6);  // under the limit: unchanged
   EXPECT_THROW(make_layer({{"type", "dense"}, {"units", 2}, {"l2", -1}}), Error);
+}
+
+// The relu mask of backward (kernels::relu_backward_bias_grad) runs on the thread pool above 16,384
+// values: split by columns when it also sums them (the bias gradient, the same order whatever the
+// thread count), by contiguous ranges when it does not (a conv2d's mask, where rows are narrow).
+// Either way every value is dy * (y > 0), on 1 thread or 2, and the sums equal one thread's exactly.
+TEST(ReluBackwardKernel, EveryValueOnThePoolAsOnOneThread) {
+  const int64_t rows = 128 * 28 * 28 + 3, cols = 32;  // a first conv2d's output, and a ragged end
+  const Tensor dy = nnlab::testing::random_tensor({rows, cols}, 5), y = nnlab::testing::random_tensor({rows, cols}, 6);
+  auto run = [&](int threads, bool sums, std::vector<float>& dz, std::vector<float>& db) {
+    nnlab::kernels::set_num_threads(threads);
+    dz.assign(static_cast<size_t>(rows * cols), -7.0f);
+    db.assign(static_cast<size_t>(cols), -7.0f);
+    nnlab::kernels::relu_backward_bias_grad(dy.data(), y.data(), dz.data(), sums ? db.data() : nullptr, rows, cols, true);
+  };
+  for (const bool sums : {false, true}) {
+    std::vector<float> dz1, db1, dz2, db2;
+    run(1, sums, dz1, db1);
+    run(2, sums, dz2, db2);
+    nnlab::kernels::set_num_threads(1);
+    for (int64_t i = 0; i < rows * cols; ++i)
+      ASSERT_EQ(dz2[static_cast<size_t>(i)], y[i] > 0.0f ? dy[i] : 0.0f) << "value " << i << (sums ? " (with sums)" : "");
+    EXPECT_EQ(dz1, dz2);
+    EXPECT_EQ(db1, db2);
+    if (!sums) EXPECT_EQ(db2, std::vector<float>(static_cast<size_t>(cols), -7.0f));  // no sums asked: untouched
+  }
 }

@@ -63,6 +63,23 @@ void backward_columns(const float* dy, const float* y, float* dz, float* db, int
 
 template <bool kRelu, bool kWrite, bool kSum>
 void backward_pass(const float* dy, const float* y, float* dz, float* db, int64_t rows, int64_t cols) {
+  if constexpr (!kSum) {
+    // No column sums: each thread takes one contiguous range (a split by columns would have the
+    // threads write alternate parts of every row, and share cache lines where a row is narrow).
+    const int64_t n = rows * cols;
+    const int nt = threads_for(n, n / 1024);
+    if (nt <= 1) {
+      backward_columns<kRelu, kWrite, false>(dy, y, dz, db, 1, n, 0, n);
+      return;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+      int64_t b, e;
+      split(n, 16, omp_get_num_threads(), omp_get_thread_num(), b, e);
+      backward_columns<kRelu, kWrite, false>(dy + b, kRelu ? y + b : nullptr, dz + b, db, 1, e - b, 0, e - b);
+    }
+    return;
+  }
   const int nt = threads_for(rows * cols, (cols + 15) / 16);
   if (nt <= 1) {
     backward_columns<kRelu, kWrite, kSum>(dy, y, dz, db, rows, cols, 0, cols);
