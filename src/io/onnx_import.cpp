@@ -18,6 +18,7 @@
 #include "nnlab/io/files.hpp"
 #include "nnlab/io/onnx.hpp"
 #include "nnlab/io/safetensors.hpp"
+#include "nnlab/layers/layer.hpp"
 #include "nnlab/text.hpp"
 #include "onnx_importer.hpp"
 
@@ -62,6 +63,8 @@ Model Importer::run(std::map<std::string, std::string>* metadata) {
   for (i_ = 0; i_ < nodes_.size();) step();
   check(cur_ == g_.output(0).name(), source_ + ": the chain of nodes ends at '" + cur_ + "', not at the graph's output '" +
                                           g_.output(0).name() + "'");
+  check(!nchw_, source_ + ": the graph's output is NCHW images; nnlab's images are NHWC, so it reads a graph that "
+                          "Transposes them back (perm [0, 2, 3, 1]) before its output");
   check(!layers_.empty(), source_ + ": the graph has no layer nnlab can represent (only identities)");
 
   nlohmann::json config{{"input", input}, {"layers", nlohmann::json::array()}};
@@ -210,27 +213,40 @@ void Importer::step() {
     return;
   }
   if (op == "Gemm" || op == "MatMul") return dense(n, out);
+  if (op == "Transpose") return transpose(n, out);
+  if (op == "Conv") return conv(n, out);
+  if (op == "MaxPool" || op == "AveragePool") return pool(n, out);
+  if (op == "GlobalAveragePool") return global_average_pool(n, out);
+  const std::string nchw_order = where(n) + " of NCHW images would order the values channel first; nnlab's images are "
+                                            "NHWC (channels last), so it reads " + op + " of images only after a Transpose "
+                                            "back (perm [0, 2, 3, 1]), as its exports write one";
   if (op == "Reshape") {
+    check(!nchw_, nchw_order);
     // A flatten as PyTorch's torch.export-based exporter writes one, Reshape to (-1 or 0, features),
-    // or as Keras's does, to a computed (batch, -1).
+    // or as Keras's does, to a computed (batch, -1); or nnlab's reshape layer, to (0, target...).
     const ShapeValue* computed = n.input_size() >= 2 ? shapes_.find(n.input(1)) : nullptr;
     const ShapeValue shape = computed ? *computed : ShapeValue{ints(n, 1), false};
     const auto& v = shape.values;
-    const bool batch_first = v.size() == 2 && (v[0] == -1 || v[0] == 0 || v[0] == ShapeArithmetic::kBatch);
-    check(batch_first && (v[1] == features_ || (v[1] == -1 && v[0] != -1)),
+    const bool batch_first = v.size() >= 2 && (v[0] == -1 || v[0] == 0 || v[0] == ShapeArithmetic::kBatch);
+    if (batch_first && v.size() == 2 && (v[1] == features_ || (v[1] == -1 && v[0] != -1))) return flatten(n, out);
+    check(batch_first && v.size() >= 3,
           where(n) + ": shape " + onnx_import_detail::shape_value_str(shape) +
-              "; nnlab reads a Reshape only as a flatten, to (-1, " + std::to_string(features_) +
-              ") or (batch, -1), or as part of maxout");
-    return flatten(n, out);
+              "; nnlab reads a Reshape as a flatten, to (-1, " + std::to_string(features_) +
+              ") or (batch, -1), as its reshape layer, to (0 or batch, target...), or as part of maxout");
+    return reshape(n, out, v);
   }
   if (op == "Flatten") {
     check(attr_i(n, "axis", 1) == 1, where(n) + ": axis " + std::to_string(attr_i(n, "axis", 1)) +
                                          "; nnlab's flatten keeps the batch axis alone (axis 1)");
+    check(!nchw_, nchw_order);
     return flatten(n, out);
   }
   if (op == "BatchNormalization") {
     check(n.output_size() == 1 && attr_i(n, "training_mode", 0) == 0, where(n) + " is in training mode");
-    check(rank_ == 2, where(n) + ": nnlab's batch_norm takes flat input (N, features)");
+    // Axis 1: the features of flat values, the channels of NCHW images (nnlab's batch_norm: the last axis).
+    check(rank_ == 2 || (rank_ == 4 && nchw_),
+          where(n) + ": nnlab's batch_norm takes flat input (N, features) or images, normalising their channels "
+                     "(NCHW here, after a Transpose)");
     LayerOut l{{{"type", "batch_norm"}, {"epsilon", attr_f(n, "epsilon", 1e-5f)}}, {}, where(n)};
     const float momentum = attr_f(n, "momentum", 0.9f);
     if (momentum >= 0.0f && momentum < 1.0f) l.config["momentum"] = momentum;
@@ -247,6 +263,28 @@ void Importer::flatten(const onnx::NodeProto& n, const std::string& out) {
   layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
   rank_ = 2;
   dims_ = {features_};
+  cur_ = out;
+}
+
+void Importer::reshape(const onnx::NodeProto& n, const std::string& out, const std::vector<int64_t>& shape) {
+  Shape target;
+  for (size_t k = 1; k < shape.size(); ++k) {  // ONNX's 0 copies the input's dimension there
+    check(shape[k] != 0 || k - 1 < dims_.size(), where(n) + ": shape " + dims_str(shape) + " copies (0) a dimension " +
+                                                     std::to_string(k) + " the input " + dims_str(dims_) + " lacks");
+    target.push_back(shape[k] == 0 ? dims_[k - 1] : shape[k]);
+  }
+  const nlohmann::json config{{"type", "reshape"}, {"target_shape", target}};
+  Shape result;
+  try {
+    result = make_layer(config)->build(Shape(dims_.begin(), dims_.end()));
+  } catch (const Error& e) {
+    throw Error(where(n) + ": " + e.what());
+  }
+  // A free batch (-1 first) holds when the target takes every value of a sample.
+  check(shape[0] != -1 || shape_size(result) == features_,
+        where(n) + ": shape " + dims_str(shape) + " changes the batch size; nnlab's reshape keeps it");
+  layers_.push_back({config, {}, where(n)});
+  set_dims(std::vector<int64_t>(result.begin(), result.end()));
   cur_ = out;
 }
 
@@ -299,9 +337,9 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
   }
   // maxout: Reshape to (N, units, pieces), ReduceMax over the pieces (axis 2), keepdims 0.
   const onnx::NodeProto* reshape = next_using(0, out);
-  if (reshape && reshape->op_type() == "Reshape" && reshape->input(0) == out && ints(*reshape, 1).size() == 3) {
+  const onnx::NodeProto* max = reshape ? next_using(1, reshape->output(0)) : nullptr;
+  if (reshape && reshape->op_type() == "Reshape" && reshape->input(0) == out && max && max->op_type() == "ReduceMax") {
     const std::vector<int64_t> shape = ints(*reshape, 1);
-    const onnx::NodeProto* max = next_using(1, reshape->output(0));
     check(shape.size() == 3 && (shape[0] == 0 || shape[0] == -1) && shape[1] >= 1 && shape[2] >= 2 &&
               units % shape[1] == 0 && units / shape[1] == shape[2] && max && max->op_type() == "ReduceMax",
           where(*reshape) + ": nnlab reads a Reshape only as part of maxout (Reshape to (N, units, pieces) and "

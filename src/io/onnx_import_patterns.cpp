@@ -101,7 +101,10 @@ const onnx::NodeProto* Importer::relu6_sixth(const onnx::NodeProto& add, const s
 }
 
 void Importer::add_activation(const std::string& spec, const std::string& node) {
-  if (!layers_.empty() && layers_.back().config["type"] == "dense" && layers_.back().config["activation"] == "linear") {
+  // Into the dense or conv2d layer before it while that has none (conv2d's runs per pixel: the
+  // element-wise ones, or softmax when the Softmax is over the channels, which activation() checks).
+  const bool fuses = !layers_.empty() && (layers_.back().config["type"] == "dense" || layers_.back().config["type"] == "conv2d");
+  if (fuses && layers_.back().config["activation"] == "linear") {
     layers_.back().config["activation"] = spec;
     return;
   }
@@ -218,6 +221,15 @@ void Importer::activation(const onnx::NodeProto& n, const std::string& out) {
     spec = "hard_sigmoid";
   } else if (op == "Softmax") {
     const int64_t axis = attr_i(n, "axis", opset_ >= 13 ? -1 : 1);
+    // Over NCHW's channels (opset 13's Softmax reads one axis): conv2d's softmax, per pixel.
+    const bool channels = rank_ == 4 && nchw_ && opset_ >= 13 && (axis == 1 || axis == -3);
+    const bool conv_before = !layers_.empty() && layers_.back().config["type"] == "conv2d" &&
+                             layers_.back().config["activation"] == "linear";
+    if (channels && conv_before) {
+      add_activation("softmax", where(n));
+      cur_ = out;
+      return;
+    }
     check(rank_ == 2 && (axis == 1 || axis == -1),
           where(n) + ": axis " + std::to_string(axis) + " of a rank-" + std::to_string(rank_) +
               " value; nnlab's softmax runs over each sample's features (N, features)");
@@ -254,7 +266,8 @@ void Importer::activation(const onnx::NodeProto& n, const std::string& out) {
   } else {
     throw Error(where(n) + " is not an operator nnlab can represent (it reads Gemm, MatMul, Add, Relu, Sigmoid, "
                            "Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, Reshape, "
-                           "BatchNormalization, Dropout, Identity, Cast, Add, Sub, Mul and Div by constants, "
+                           "BatchNormalization, Conv, MaxPool, AveragePool, GlobalAveragePool, Transpose, Dropout, "
+                           "Identity, Cast, Add, Sub, Mul and Div by constants, "
                            "a Reshape's shape arithmetic, and the formulas of gelu, swish, softsign and hard_sigmoid)");
   }
   add_activation(spec, where(n));
