@@ -5,7 +5,7 @@
 // With NNLAB_ONNX_CASES set to a folder, OnnxCases.DISABLED_Write writes every case there (model.onnx, the
 // inputs and nnlab's outputs) for tests/onnx_runtime_check.py, which runs them in ONNX Runtime (the
 // ctest test onnx_runtime). With NNLAB_ONNX_RUN set to a run folder too, it adds that run's model on
-// its whole test set (the course MLP on Fashion-MNIST's 10,000 test images).
+// its whole test set (the course MLP, or a CNN, on Fashion-MNIST's 10,000 test images).
 #include <onnx/onnx_pb.h>
 
 #include <gtest/gtest.h>
@@ -577,6 +577,11 @@ TEST(OnnxCases, DISABLED_Write) {
     const DataSources data = load_sources(e.data);
     const auto* test = dynamic_cast<const InMemoryDataset*>(data.test.get());
     ASSERT_NE(test, nullptr);
-    write_case(fs::path(out) / "run", m, test->x());
+    // The rows as the model's samples (a CNN's images: (n, 28, 28, 1), as ONNX's input is).
+    Shape shape{test->x().rows()};
+    shape.insert(shape.end(), m.input_shape().begin(), m.input_shape().end());
+    Tensor x(shape);
+    std::copy(test->x().data(), test->x().data() + test->x().size(), x.data());
+    write_case(fs::path(out) / "run", m, x);
   }
 }
