@@ -146,6 +146,12 @@ def _pair(value: _Pair, name: str) -> Union[int, List[int]]:
     raise TypeError(f"{name} must be a whole number or a tuple of two, got {value!r}")
 
 
+def _channels_last(data_format: Optional[str]) -> None:
+    if data_format not in (None, "channels_last"):
+        raise ValueError(f"data_format={data_format!r}: nnlab's images are channels_last (samples, height, width, "
+                         "channels), Keras's default")
+
+
 def _padding(value: str) -> str:
     padding = str(value).lower()
     if padding not in ("valid", "same"):
@@ -166,7 +172,8 @@ class Conv2D(Layer):
                  dilation_rate: _Pair = (1, 1), activation: Optional[str] = None, use_bias: bool = True,
                  kernel_initializer: str = "glorot_uniform", kernel_regularizer: Any = None,
                  kernel_constraint: Any = None, input_shape: Optional[Sequence[int]] = None,
-                 name: Optional[str] = None) -> None:
+                 data_format: Optional[str] = None, name: Optional[str] = None) -> None:
+        _channels_last(data_format)
         options: Dict[str, Any] = {"filters": filters, "kernel_size": _pair(kernel_size, "kernel_size"),
                                    "strides": _pair(strides, "strides"), "padding": _padding(padding),
                                    "dilation_rate": _pair(dilation_rate, "dilation_rate"),
@@ -185,7 +192,8 @@ class Conv2D(Layer):
 
 class _Pooling2D(Layer):
     def __init__(self, pool_size: _Pair = (2, 2), strides: Optional[_Pair] = None, padding: str = "valid",
-                 name: Optional[str] = None) -> None:
+                 data_format: Optional[str] = None, name: Optional[str] = None) -> None:
+        _channels_last(data_format)
         super().__init__(name=name, pool_size=_pair(pool_size, "pool_size"),
                          strides=None if strides is None else _pair(strides, "strides"), padding=_padding(padding))
 
@@ -209,6 +217,10 @@ class GlobalAveragePooling2D(Layer):
     channel."""
 
     type = "global_average_pool2d"
+
+    def __init__(self, data_format: Optional[str] = None, name: Optional[str] = None) -> None:
+        _channels_last(data_format)
+        super().__init__(name=name)
 
 
 class Reshape(Layer):

@@ -63,6 +63,11 @@ def test_configs_use_the_library_keys_and_keras_defaults():
         layers.Conv2D(8, 3, padding="full")
     with pytest.raises(TypeError, match="kernel_size must be a whole number or a tuple of two"):
         layers.Conv2D(8, (3, 3, 3))
+    for make in (lambda f: layers.Conv2D(8, 3, data_format=f), lambda f: layers.MaxPooling2D(data_format=f),
+                 lambda f: layers.GlobalAveragePooling2D(data_format=f)):
+        assert make("channels_last").get_config() == make(None).get_config()
+        with pytest.raises(ValueError, match="nnlab's images are channels_last"):
+            make("channels_first")
 
 
 def test_library_refuses_bad_values_with_its_message():
