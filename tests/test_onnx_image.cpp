@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/ensemble.hpp"
 #include "nnlab/io/onnx.hpp"
 #include "nnlab/layers/layer.hpp"
@@ -237,9 +238,14 @@ TEST(OnnxImage, GraphsNnlabCannotReadAreRefusedClearly) {
   EXPECT_CONTAINS(msg, "'max_pool2d_1/MaxPool' (MaxPool): ceil_mode 1");
   msg = refused([&](onnx::GraphProto& g) { set(node(g, "conv2d_1/Transpose"), "perm", {0, 2, 1, 3}); });
   EXPECT_CONTAINS(msg, "'conv2d_1/Transpose' (Transpose): perm [0, 2, 1, 3]");
-  // The Transpose back left out: a Flatten of NCHW images orders values unlike nnlab's.
-  msg = refused([&](onnx::GraphProto& g) { bypass(g, "flatten_1/Transpose"); });
-  EXPECT_CONTAINS(msg, "'flatten_1/Flatten' (Flatten) of NCHW images would order the values channel first");
+  // The Transpose back left out: a Reshape of NCHW images orders values unlike nnlab's.
+  {
+    Case rows = image_case(4);
+    onnx::ModelProto m = parse(onnx_export(rows.model));
+    bypass(*m.mutable_graph(), "reshape_1/Transpose");
+    EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "rows.onnx"); }),
+                    "rows.onnx: node 'reshape_1/Reshape' (Reshape) of NCHW images would order the values channel first");
+  }
   msg = refused([&](onnx::GraphProto& g) { node(g, "conv2d_3/Conv").mutable_input()->at(1) = "conv2d_2.kernel"; });
   EXPECT_CONTAINS(msg, "'conv2d_3/Conv' (Conv): the weight 'conv2d_2.kernel' has shape [4, 3, 3, 3] for images of 4 channels");
 
@@ -256,6 +262,56 @@ TEST(OnnxImage, GraphsNnlabCannotReadAreRefusedClearly) {
   bypass(*m.mutable_graph(), "output/Transpose");
   EXPECT_CONTAINS(error_of([&] { onnx_import(m.SerializeAsString(), "nchw.onnx"); }),
                   "nchw.onnx: the graph's output is NCHW images");
+}
+
+// A Flatten of NCHW images right before a Gemm (as PyTorch's CNNs end) is read as nnlab's flatten,
+// the dense layer's rows reordered from (c, h, w) to (h, w, c): nnlab's export rewritten that way
+// (no Transpose back, the Gemm's rows in (c, h, w) order), and a CNN PyTorch exported
+// (tests/data/onnx/make_torch_cnn.py: input (N, 1, 12, 10), whose bytes are nnlab's (N, 12, 10, 1))
+// give the same outputs.
+TEST(OnnxImage, ReadsAChannelFirstFlattenBeforeADenseLayer) {
+  Case c = image_case(0);
+  onnx::ModelProto m = parse(onnx_export(c.model));
+  bypass(*m.mutable_graph(), "flatten_1/Transpose");
+  const Shape hwc = c.model.layer_output_shape(c.model.num_layers() - 3);  // flatten's input: (2, 1, 3)
+  ASSERT_EQ(hwc, (Shape{2, 1, 3}));
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.name() != "dense_1.kernel") continue;
+    const int64_t h = hwc[0], w = hwc[1], ch = hwc[2], units = t.dims(1);
+    std::vector<float> in(static_cast<size_t>(h * w * ch * units)), out(in.size());
+    ASSERT_EQ(t.raw_data().size(), in.size() * sizeof(float));
+    std::memcpy(in.data(), t.raw_data().data(), t.raw_data().size());
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x)
+        for (int64_t k = 0; k < ch; ++k)
+          std::copy_n(in.begin() + ((y * w + x) * ch + k) * units, units, out.begin() + ((k * h + y) * w + x) * units);
+    t.set_raw_data(std::string(reinterpret_cast<const char*>(out.data()), out.size() * sizeof(float)));
+  }
+  Model back = onnx_import(m.SerializeAsString(), "nchw_flatten.onnx");
+  const Tensor want = c.model.predict(c.x), got = back.predict(c.x);
+  ASSERT_EQ(got.shape(), want.shape());
+  for (int64_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got.data()[i], want.data()[i], 1e-5f) << "value " << i;
+
+  const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
+  Model torch = load_onnx((dir / "torch_cnn.onnx").string());
+  EXPECT_EQ(torch.input_shape(), (Shape{12, 10, 1}));
+  std::vector<std::string> kinds;
+  for (size_t i = 0; i < torch.num_layers(); ++i) kinds.push_back(torch.layer(i).describe());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"conv2d(4, relu)", "max_pool2d", "conv2d(6, tanh)", "average_pool2d", "flatten",
+                                             "dense(5, softmax)"}));
+  const json ref = parse_json(nnlab::testing::read_bytes(dir / "torch_cnn.json"), "torch_cnn.json");
+  const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
+  const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
+  Tensor x({static_cast<int64_t>(xs.size()), 12, 10, 1});
+  for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * 120);
+  const Tensor y = torch.predict(x);
+  for (size_t r = 0; r < ys.size(); ++r)
+    for (size_t k = 0; k < ys[r].size(); ++k) EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+  // Its input with more than one channel would need its bytes reordered: refused.
+  onnx::ModelProto three = parse(nnlab::testing::read_bytes(dir / "torch_cnn.onnx"));
+  three.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(3);
+  EXPECT_CONTAINS(error_of([&] { onnx_import(three.SerializeAsString(), "rgb.onnx"); }),
+                  "(Conv) reads NCHW images, and the value here is NHWC images");
 }
 
 // Random bytes changed in a CNN's file: a model or an nnlab::Error naming the file, never a crash.

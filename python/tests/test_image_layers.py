@@ -1,6 +1,9 @@
 """The image layers by Keras's names (Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
 Reshape, SpatialDropout2D, BatchNormalization over channels): their configs, a small CNN trained on tiny
 images, Keras's parameter counts, save / load and ONNX export giving the same predictions."""
+import json
+import os
+
 import numpy as np
 import pytest
 
@@ -164,3 +167,15 @@ def test_export_onnx_loads_back_and_runs_in_onnx_runtime(tmp_path):
     ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(session.run(["output"], {"input": x})[0], want, atol=1e-5)
+
+
+def test_load_model_reads_a_pytorch_cnn():
+    # tests/data/onnx/make_torch_cnn.py: a PyTorch CNN on (N, 1, 12, 10) images, whose bytes are nnlab's
+    # (N, 12, 10, 1); its Flatten of channels-first values comes back as nnlab's flatten and dense layer.
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data", "onnx")
+    with open(os.path.join(data, "torch_cnn.json")) as f:
+        ref = json.load(f)
+    model = nnlab.load_model(os.path.join(data, "torch_cnn.onnx"))
+    assert model.input_shape == (None, 12, 10, 1)
+    x = np.array(ref["input"], dtype=np.float32).reshape(-1, 1, 12, 10)
+    np.testing.assert_allclose(model.predict(x.reshape(-1, 12, 10, 1)), np.array(ref["output"]), atol=1e-5)

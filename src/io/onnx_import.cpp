@@ -53,7 +53,7 @@ Model Importer::run(std::map<std::string, std::string>* metadata) {
   check(opset_ >= 1, source_ + ": the model imports no version of ONNX's operator set (opset_import)");
   check(g_.output_size() == 1, source_ + ": the graph has " + std::to_string(g_.output_size()) +
                                    " outputs; nnlab reads a model with one");
-  const Shape input = input_shape();
+  Shape input = input_shape();
   dims_.assign(input.begin(), input.end());
   rank_ = input.size() + 1;
   features_ = 1;
@@ -67,6 +67,7 @@ Model Importer::run(std::map<std::string, std::string>* metadata) {
                           "Transposes them back (perm [0, 2, 3, 1]) before its output");
   check(!layers_.empty(), source_ + ": the graph has no layer nnlab can represent (only identities)");
 
+  if (input_nchw_) input = {input[1], input[2], input[0]};
   nlohmann::json config{{"input", input}, {"layers", nlohmann::json::array()}};
   int64_t values = 0;
   for (const LayerOut& l : layers_) {
@@ -121,6 +122,7 @@ Shape Importer::input_shape() const {
     s.push_back(shape.dim(d).dim_value());
   }
   const_cast<Importer*>(this)->cur_ = in->name();
+  const_cast<Importer*>(this)->input_name_ = in->name();
   return s;
 }
 
@@ -219,16 +221,21 @@ void Importer::step() {
   if (op == "GlobalAveragePool") return global_average_pool(n, out);
   const std::string nchw_order = where(n) + " of NCHW images would order the values channel first; nnlab's images are "
                                             "NHWC (channels last), so it reads " + op + " of images only after a Transpose "
-                                            "back (perm [0, 2, 3, 1]), as its exports write one";
+                                            "back (perm [0, 2, 3, 1]), as its exports write one, or as a flatten right "
+                                            "before a Gemm or MatMul (whose rows it reorders)";
   if (op == "Reshape") {
-    check(!nchw_, nchw_order);
     // A flatten as PyTorch's torch.export-based exporter writes one, Reshape to (-1 or 0, features),
     // or as Keras's does, to a computed (batch, -1); or nnlab's reshape layer, to (0, target...).
     const ShapeValue* computed = n.input_size() >= 2 ? shapes_.find(n.input(1)) : nullptr;
     const ShapeValue shape = computed ? *computed : ShapeValue{ints(n, 1), false};
     const auto& v = shape.values;
     const bool batch_first = v.size() >= 2 && (v[0] == -1 || v[0] == 0 || v[0] == ShapeArithmetic::kBatch);
-    if (batch_first && v.size() == 2 && (v[1] == features_ || (v[1] == -1 && v[0] != -1))) return flatten(n, out);
+    const bool flat = batch_first && v.size() == 2 && (v[1] == features_ || (v[1] == -1 && v[0] != -1));
+    if (nchw_) {
+      check(flat && flatten_channels_first(n, out), nchw_order);
+      return;
+    }
+    if (flat) return flatten(n, out);
     check(batch_first && v.size() >= 3,
           where(n) + ": shape " + onnx_import_detail::shape_value_str(shape) +
               "; nnlab reads a Reshape as a flatten, to (-1, " + std::to_string(features_) +
@@ -238,6 +245,7 @@ void Importer::step() {
   if (op == "Flatten") {
     check(attr_i(n, "axis", 1) == 1, where(n) + ": axis " + std::to_string(attr_i(n, "axis", 1)) +
                                          "; nnlab's flatten keeps the batch axis alone (axis 1)");
+    if (nchw_ && flatten_channels_first(n, out)) return;
     check(!nchw_, nchw_order);
     return flatten(n, out);
   }
@@ -328,6 +336,16 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
   }
   const int64_t units = w.dims[1];
   for (float& v : w.values) v *= alpha;
+  if (!chw_.empty() && w.dims[0] == chw_[0] * chw_[1] * chw_[2]) {  // rows (c, h, w) -> nnlab's (h, w, c)
+    const int64_t c = chw_[0], h = chw_[1], wd = chw_[2];
+    std::vector<float> rows(w.values.size());
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < wd; ++x)
+          std::copy_n(w.values.begin() + ((k * h + y) * wd + x) * units, units, rows.begin() + ((y * wd + x) * c + k) * units);
+    w.values = std::move(rows);
+  }
+  chw_.clear();
   if (b) {
     check(static_cast<int64_t>(b->values.size()) == units || b->values.size() == 1,
           where(n) + ": the bias has shape " + dims_str(b->dims) + ", not (" + std::to_string(units) + ")");

@@ -35,11 +35,25 @@ void Importer::set_dims(std::vector<int64_t> d) {
   for (int64_t v : dims_) features_ = features_ < 0 || v > std::numeric_limits<int64_t>::max() / features_ ? -1 : features_ * v;
 }
 
-void Importer::need_nchw(const onnx::NodeProto& n) const {
+void Importer::need_nchw(const onnx::NodeProto& n) {
+  if (rank_ == 4 && !nchw_ && layers_.empty() && cur_ == input_name_ && dims_[0] == 1) {
+    nchw_ = input_nchw_ = true;  // (N, 1, H, W): the bytes of nnlab's (N, H, W, 1)
+    return;
+  }
   check(rank_ == 4 && nchw_, where(n) + " reads NCHW images, and the value here is " +
                                  (rank_ == 4 ? std::string("NHWC images") : "of rank " + std::to_string(rank_)) +
-                                 "; nnlab's images are NHWC (batch, height, width, channels), so it reads " +
-                                 n.op_type() + " only after a Transpose to NCHW (perm [0, 3, 1, 2]), as its exports write one");
+                                 "; nnlab's images are NHWC (batch, height, width, channels), so it reads " + n.op_type() +
+                                 " only after a Transpose to NCHW (perm [0, 3, 1, 2]), as its exports write one, or on "
+                                 "the graph's input of one channel (N, 1, height, width), whose bytes NHWC reads alike");
+}
+
+bool Importer::flatten_channels_first(const onnx::NodeProto& n, const std::string& out) {
+  const onnx::NodeProto* dense = next_using(0, out);
+  if (!dense || (dense->op_type() != "Gemm" && dense->op_type() != "MatMul") || dense->input(0) != out) return false;
+  chw_ = dims_;
+  nchw_ = false;
+  flatten(n, out);
+  return true;
 }
 
 void Importer::transpose(const onnx::NodeProto& n, const std::string& out) {

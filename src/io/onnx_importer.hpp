@@ -131,8 +131,13 @@ class Importer {
   void conv(const onnx::NodeProto& n, const std::string& out);
   void pool(const onnx::NodeProto& n, const std::string& out);
   void global_average_pool(const onnx::NodeProto& n, const std::string& out);
-  // Refuses n unless the value is NCHW images.
-  void need_nchw(const onnx::NodeProto& n) const;
+  // Refuses n unless the value is NCHW images; the graph's own input of one channel counts as NCHW
+  // (as PyTorch's CNNs take images: (N, 1, H, W) holds the bytes of nnlab's (N, H, W, 1)).
+  void need_nchw(const onnx::NodeProto& n);
+  // A flatten of NCHW images (PyTorch's) right before a Gemm or MatMul: the flatten keeps nnlab's
+  // NHWC order and the dense layer's kernel rows are reordered from (c, h, w) to (h, w, c) to match.
+  // False (nothing consumed) when no dense layer follows.
+  bool flatten_channels_first(const onnx::NodeProto& n, const std::string& out);
   // nnlab's padding, "valid" or "same", for n's auto_pad or pads on the image at cur_; an error when
   // the pads are neither none nor TensorFlow's "same" (the odd one at the end).
   std::string padding(const onnx::NodeProto& n, const std::vector<int64_t>& size, const std::vector<int64_t>& strides,
@@ -163,6 +168,9 @@ class Importer {
   ShapeArithmetic shapes_;
   std::vector<int64_t> dims_;  // the shape of one sample at cur_, as the graph has it (NCHW's when nchw_)
   bool nchw_ = false;          // cur_ is images transposed to (batch, channels, height, width)
+  std::string input_name_;
+  bool input_nchw_ = false;           // the graph's input is (N, 1, H, W): nnlab's input is (H, W, 1)
+  std::vector<int64_t> chw_;          // (channels, height, width) of a flatten the next dense layer reorders
   std::vector<const onnx::NodeProto*> nodes_;
   size_t i_ = 0;
   size_t rank_ = 2;
