@@ -336,7 +336,7 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
   }
   const int64_t units = w.dims[1];
   for (float& v : w.values) v *= alpha;
-  if (!chw_.empty() && w.dims[0] == chw_[0] * chw_[1] * chw_[2]) {  // rows (c, h, w) -> nnlab's (h, w, c)
+  if (!chw_.empty() && w.dims[0] == features_) {  // rows (c, h, w) -> nnlab's (h, w, c); features_: their product
     const int64_t c = chw_[0], h = chw_[1], wd = chw_[2];
     std::vector<float> rows(w.values.size());
     for (int64_t k = 0; k < c; ++k)
