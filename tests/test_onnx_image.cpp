@@ -264,6 +264,36 @@ TEST(OnnxImage, GraphsNnlabCannotReadAreRefusedClearly) {
                   "nchw.onnx: the graph's output is NCHW images");
 }
 
+// tests/data/onnx/NAME.onnx (a framework's export, of (12, 10, 1) images) imports as `layers` and gives
+// the framework's outputs in NAME.json on the same inputs.
+void expect_framework_outputs(const std::string& name, const std::vector<std::string>& layers) {
+  SCOPED_TRACE(name);
+  const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
+  Model m = load_onnx((dir / (name + ".onnx")).string());
+  EXPECT_EQ(m.input_shape(), (Shape{12, 10, 1}));
+  std::vector<std::string> kinds;
+  for (size_t i = 0; i < m.num_layers(); ++i) kinds.push_back(m.layer(i).describe());
+  EXPECT_EQ(kinds, layers);
+  const json ref = parse_json(nnlab::testing::read_bytes(dir / (name + ".json")), name + ".json");
+  const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
+  const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
+  Tensor x({static_cast<int64_t>(xs.size()), 12, 10, 1});
+  for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * 120);
+  const Tensor y = m.predict(x);
+  ASSERT_EQ(y.cols(), static_cast<int64_t>(ys.at(0).size()));
+  for (size_t r = 0; r < ys.size(); ++r)
+    for (size_t k = 0; k < ys[r].size(); ++k) EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+}
+
+// Keras 3's model.export(format="onnx") of a CNN (tests/data/onnx/make_keras_cnn.py, torch backend):
+// Transposes around each Conv and pooling, the convolution's bias as an Add on NHWC values (folded into
+// the conv2d), batch normalisation as Sub, Mul and Add per channel (a batch_norm over channels), Casts,
+// and a computed flatten: the same layers as Keras's, and Keras's outputs.
+TEST(OnnxImage, ImportsKerassCnn) {
+  expect_framework_outputs("keras_cnn", {"conv2d(4, relu)", "batch_norm", "max_pool2d", "conv2d(6, tanh)",
+                                         "average_pool2d", "flatten", "dense(5, softmax)"});
+}
+
 // A Flatten of NCHW images right before a Gemm (as PyTorch's CNNs end) is read as nnlab's flatten,
 // the dense layer's rows reordered from (c, h, w) to (h, w, c): nnlab's export rewritten that way
 // (no Transpose back, the Gemm's rows in (c, h, w) order), and a CNN PyTorch exported
@@ -293,20 +323,8 @@ TEST(OnnxImage, ReadsAChannelFirstFlattenBeforeADenseLayer) {
   for (int64_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got.data()[i], want.data()[i], 1e-5f) << "value " << i;
 
   const fs::path dir = fs::path(NNLAB_TEST_DATA) / "onnx";
-  Model torch = load_onnx((dir / "torch_cnn.onnx").string());
-  EXPECT_EQ(torch.input_shape(), (Shape{12, 10, 1}));
-  std::vector<std::string> kinds;
-  for (size_t i = 0; i < torch.num_layers(); ++i) kinds.push_back(torch.layer(i).describe());
-  EXPECT_EQ(kinds, (std::vector<std::string>{"conv2d(4, relu)", "max_pool2d", "conv2d(6, tanh)", "average_pool2d", "flatten",
-                                             "dense(5, softmax)"}));
-  const json ref = parse_json(nnlab::testing::read_bytes(dir / "torch_cnn.json"), "torch_cnn.json");
-  const auto xs = ref.at("input").get<std::vector<std::vector<float>>>();
-  const auto ys = ref.at("output").get<std::vector<std::vector<float>>>();
-  Tensor x({static_cast<int64_t>(xs.size()), 12, 10, 1});
-  for (size_t r = 0; r < xs.size(); ++r) std::copy(xs[r].begin(), xs[r].end(), x.data() + r * 120);
-  const Tensor y = torch.predict(x);
-  for (size_t r = 0; r < ys.size(); ++r)
-    for (size_t k = 0; k < ys[r].size(); ++k) EXPECT_NEAR(y.at(static_cast<int64_t>(r), static_cast<int64_t>(k)), ys[r][k], 1e-5f);
+  expect_framework_outputs("torch_cnn", {"conv2d(4, relu)", "max_pool2d", "conv2d(6, tanh)", "average_pool2d", "flatten",
+                                         "dense(5, softmax)"});
   // Its input with more than one channel would need its bytes reordered: refused.
   onnx::ModelProto three = parse(nnlab::testing::read_bytes(dir / "torch_cnn.onnx"));
   three.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(1)->set_dim_value(3);

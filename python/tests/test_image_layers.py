@@ -169,13 +169,14 @@ def test_export_onnx_loads_back_and_runs_in_onnx_runtime(tmp_path):
     np.testing.assert_allclose(session.run(["output"], {"input": x})[0], want, atol=1e-5)
 
 
-def test_load_model_reads_a_pytorch_cnn():
-    # tests/data/onnx/make_torch_cnn.py: a PyTorch CNN on (N, 1, 12, 10) images, whose bytes are nnlab's
-    # (N, 12, 10, 1); its Flatten of channels-first values comes back as nnlab's flatten and dense layer.
+@pytest.mark.parametrize("name", ["keras_cnn", "torch_cnn"])
+def test_load_model_reads_keras_and_pytorch_cnns(name):
+    # tests/data/onnx/make_keras_cnn.py: Keras 3's export of a CNN (torch backend); make_torch_cnn.py: a
+    # PyTorch CNN on (N, 1, 12, 10) images, whose bytes are nnlab's (N, 12, 10, 1).
     data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "data", "onnx")
-    with open(os.path.join(data, "torch_cnn.json")) as f:
+    with open(os.path.join(data, name + ".json")) as f:
         ref = json.load(f)
-    model = nnlab.load_model(os.path.join(data, "torch_cnn.onnx"))
+    model = nnlab.load_model(os.path.join(data, name + ".onnx"))
     assert model.input_shape == (None, 12, 10, 1)
-    x = np.array(ref["input"], dtype=np.float32).reshape(-1, 1, 12, 10)
-    np.testing.assert_allclose(model.predict(x.reshape(-1, 12, 10, 1)), np.array(ref["output"]), atol=1e-5)
+    x = np.array(ref["input"], dtype=np.float32).reshape(-1, 12, 10, 1)
+    np.testing.assert_allclose(model.predict(x), np.array(ref["output"]), atol=1e-5)

@@ -18,7 +18,8 @@
 // as relu6(x + 3) / 6), Softmax, Flatten or a Reshape to (-1, features) or a computed (batch, -1),
 // BatchNormalization or constant Sub / Mul / Add (folded into the dense layer before it, else a
 // batch_norm), Dropout / Identity / Cast; and nnlab's own CNN exports (the Transposes, Conv, MaxPool,
-// AveragePool, GlobalAveragePool, BatchNormalization of NCHW images, Reshape to (0, target...)), or a
+// AveragePool, GlobalAveragePool, BatchNormalization of NCHW images, Reshape to (0, target...)), Keras
+// 3's (constant Add / Sub / Mul per channel of NHWC images: a conv2d's bias or a batch_norm), or a
 // PyTorch CNN whose input is one-channel images (N, 1, H, W) (the bytes of nnlab's (N, H, W, 1)) and
 // whose Flatten of NCHW values feeds a Gemm (read as nnlab's flatten, the Gemm's rows reordered).
 // Anything else is refused with one line naming the node and its operator (or the attribute, such as
