@@ -61,6 +61,7 @@ OMP_NUM_THREADS=1 "$nnlab" train "$work/exp.toml" --quiet --out "$work/run" >/de
 cp "$work/run/model.safetensors" "$out/safetensors/model"
 "$nnlab" export "$work/run" --format onnx --out "$out/onnx/model.onnx" >/dev/null
 cp tests/data/onnx/torch_mlp.onnx "$out/onnx/torch_mlp.onnx"
+cp tests/data/onnx/keras_cnn.onnx tests/data/onnx/torch_cnn.onnx "$out/onnx/"
 # A CNN's ONNX file (Transposes, Conv, pooling, BatchNormalization of images): a one-epoch run on
 # 4x4 images of the same rows' values.
 {
