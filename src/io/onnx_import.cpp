@@ -4,8 +4,10 @@
 // hard_sigmoid as relu6(x + 3) / 6). Around the chain,
 // what exporters add is read too: Cast to float32 and Identity (nothing), Identity of an
 // initializer (the same weights under another name), the shape arithmetic before a Reshape
-// (onnx_shapes.hpp), and constant Add / Sub / Mul / Div (a per-feature affine map: folded into the
-// dense layer before it, else a batch_norm in inference form, as Keras's batch normalisation exports). The layers' configs
+// (onnx_shapes.hpp), and constant Add / Sub / Mul / Div (a per-feature affine map, or per channel of
+// images: folded into the dense or conv2d layer before it, else a batch_norm in inference form, as
+// Keras's batch normalisation exports). Images: the Transposes between NHWC and NCHW, Conv and
+// pooling (onnx_import_image.cpp). The layers' configs
 // and weights are gathered first, then Model::from_config builds the model and every weight is
 // checked against the shape its layer expects, so a graph whose shapes do not chain is refused
 // naming the node.
