@@ -61,6 +61,39 @@ OMP_NUM_THREADS=1 "$nnlab" train "$work/exp.toml" --quiet --out "$work/run" >/de
 cp "$work/run/model.safetensors" "$out/safetensors/model"
 "$nnlab" export "$work/run" --format onnx --out "$out/onnx/model.onnx" >/dev/null
 cp tests/data/onnx/torch_mlp.onnx "$out/onnx/torch_mlp.onnx"
+cp tests/data/onnx/keras_cnn.onnx tests/data/onnx/torch_cnn.onnx "$out/onnx/"
+# A CNN's ONNX file (Transposes, Conv, pooling, BatchNormalization of images): a one-epoch run on
+# 4x4 images of the same rows' values.
+{
+  echo "label,$(seq -s, -f 'p%g' 1 16)"
+  for i in $(seq 1 16); do echo "$((i % 2)),$(for j in $(seq 1 16); do printf '%d,' $((i * j * 7 % 256)); done | sed 's/,$//')"; done
+} >"$work/images.csv"
+cat >"$work/cnn.toml" <<TOML
+name = "fuzz-seed-cnn"
+seed = 1
+threads = 1
+[data]
+dataset = "file"
+train = "$work/images.csv"
+[model]
+input_shape = [4, 4, 1]
+layers = [
+  { type = "conv2d", filters = 2, kernel_size = 3, padding = "same", strides = 2, activation = "relu" },
+  { type = "batch_norm" },
+  { type = "max_pool2d", pool_size = 2, padding = "same" },
+  { type = "conv2d", filters = 3, kernel_size = 1, use_bias = false },
+  { type = "average_pool2d", pool_size = 1 },
+  { type = "global_average_pool2d" },
+  { type = "dense", units = 2, activation = "softmax" },
+]
+[train]
+loss = "sparse_categorical_crossentropy"
+optimizer = "adam"
+epochs = 1
+batch_size = 8
+TOML
+OMP_NUM_THREADS=1 "$nnlab" train "$work/cnn.toml" --quiet --out "$work/cnn" >/dev/null
+"$nnlab" export "$work/cnn" --format onnx --out "$out/onnx/cnn.onnx" >/dev/null
 cp "$work/run/checkpoint.safetensors" "$out/checkpoint/checkpoint"
 cp "$work/run/history.csv" "$out/history/history.csv"
 printf 'epoch,loss,val_loss\n0,1.5,\n1,0.5,0.7\n' >"$out/history/gaps.csv"

@@ -5,7 +5,7 @@
 // With NNLAB_ONNX_CASES set to a folder, OnnxCases.DISABLED_Write writes every case there (model.onnx, the
 // inputs and nnlab's outputs) for tests/onnx_runtime_check.py, which runs them in ONNX Runtime (the
 // ctest test onnx_runtime). With NNLAB_ONNX_RUN set to a run folder too, it adds that run's model on
-// its whole test set (the course MLP on Fashion-MNIST's 10,000 test images).
+// its whole test set (the course MLP, or a CNN, on Fashion-MNIST's 10,000 test images).
 #include <onnx/onnx_pb.h>
 
 #include <gtest/gtest.h>
@@ -32,56 +32,15 @@
 #include "nnlab/layers/flatten.hpp"
 #include "nnlab/layers/maxout.hpp"
 #include "cli_runner.hpp"
+#include "onnx_cases.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace nnlab;
 using nnlab::testing::error_of;
+using namespace nnlab::testing::onnx_cases;
 
 namespace {
-
-struct Case {
-  std::string name;
-  Model model;
-  Tensor x;  // (batch, input...)
-};
-
-// Parameters and running statistics drawn at random (variances positive), so a wrong formula or
-// layout shows; inputs in [-3, 3) reach both sides of every activation's kink.
-void randomise(Model& m, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  for (NamedTensor& t : m.named_tensors()) {
-    const bool variance = t.name.find("moving_variance") != std::string::npos;
-    for (float& v : t.value) v = variance ? 0.2f + std::fabs(u(rng)) : u(rng);
-  }
-}
-
-Tensor random_input(Shape sample, int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
-  Shape s{n};
-  s.insert(s.end(), sample.begin(), sample.end());
-  Tensor x(s);
-  for (int64_t i = 0; i < x.size(); ++i) x.data()[i] = u(rng);
-  return x;
-}
-
-Case make_case(std::string name, std::vector<std::unique_ptr<Layer>> layers, Shape input, uint32_t seed) {
-  Case c{std::move(name), Model(), {}};
-  for (auto& l : layers) c.model.add(std::move(l));
-  c.model.build(input, seed);
-  randomise(c.model, seed);
-  c.x = random_input(input, 7, seed + 1);
-  return c;
-}
-
-template <class... L>
-std::vector<std::unique_ptr<Layer>> layers(std::unique_ptr<L>... l) {
-  std::vector<std::unique_ptr<Layer>> v;
-  (v.push_back(std::move(l)), ...);
-  return v;
-}
 
 DenseOptions dense_options(int64_t units, const std::string& act, bool bias) {
   DenseOptions o;
@@ -117,47 +76,6 @@ std::vector<Case> all_cases() {
                                    std::make_unique<Dropout>(0.5f), std::make_unique<Dense>(4, "softmax")),
                             {3, 4}, seed++));
   return cases;
-}
-
-void write_floats(const fs::path& p, const Tensor& t) {
-  std::ofstream f(p, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.size() * sizeof(float)));
-}
-
-// One case for onnx_runtime_check.py: model.onnx, input.f32, output.f32 and their shapes.
-void write_case(const fs::path& dir, Model& m, const Tensor& x, const std::map<std::string, std::string>& meta = {}) {
-  fs::create_directories(dir);
-  save_onnx(m, (dir / "model.onnx").string(), meta);
-  const Tensor y = m.predict(x);
-  write_floats(dir / "input.f32", x);
-  write_floats(dir / "output.f32", y);
-  std::ofstream(dir / "shapes.json") << nlohmann::json{{"input", x.shape()}, {"output", y.shape()}}.dump();
-}
-
-onnx::ModelProto parse(const std::string& bytes) {
-  onnx::ModelProto m;
-  EXPECT_TRUE(m.ParseFromString(bytes));
-  return m;
-}
-
-// The graph's computation: the operators with their attributes and the initializers' values in
-// order, leaving out the names nnlab gives values (which follow its layers' names).
-std::string computation(const std::string& bytes) {
-  const onnx::ModelProto m = parse(bytes);
-  std::string s;
-  for (const auto& n : m.graph().node()) {
-    s += n.op_type() + "(";
-    for (const auto& a : n.attribute()) s += a.ShortDebugString() + ";";
-    s += ")\n";
-  }
-  for (const auto& t : m.graph().initializer()) {
-    s += std::to_string(t.data_type()) + ":";
-    for (int64_t d : t.dims()) s += std::to_string(d) + ",";
-    s += t.raw_data() + "|";
-    for (int64_t v : t.int64_data()) s += std::to_string(v) + ",";
-    s += "\n";
-  }
-  return s;
 }
 
 }  // namespace
@@ -238,9 +156,9 @@ TEST(Onnx, DamagedFilesAreRefusedClearly) {
   }
   {
     onnx::ModelProto m = parse(good);
-    m.mutable_graph()->mutable_node(1)->set_op_type("Conv");
-    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "conv.onnx"); });
-    EXPECT_CONTAINS(msg, "conv.onnx: node 'dense_1/Relu' (Conv) is not an operator nnlab can represent");
+    m.mutable_graph()->mutable_node(1)->set_op_type("LRN");
+    const std::string msg = error_of([&] { onnx_import(m.SerializeAsString(), "lrn.onnx"); });
+    EXPECT_CONTAINS(msg, "lrn.onnx: node 'dense_1/Relu' (LRN) is not an operator nnlab can represent");
   }
   {
     onnx::ModelProto m = parse(good);
@@ -410,7 +328,8 @@ TEST(Onnx, ImportsShapeArithmeticCastsAndConstantArithmetic) {
   add_initializer<int64_t>(*bad.mutable_graph(), "three", {1}, {3});
   node_named(bad, "target").set_input(1, "three");
   EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
-                  "b.onnx: node 'flat' (Reshape): shape [batch, 3]; nnlab reads a Reshape only as a flatten");
+                  "b.onnx: node 'flat' (Reshape): shape [batch, 3]; nnlab reads a Reshape as a flatten, to (-1, 6) "
+                  "or (batch, -1), as its reshape layer");
   bad = m;
   node_named(bad, "x").mutable_attribute(0)->set_i(onnx::TensorProto::INT64);
   EXPECT_CONTAINS(error_of([&] { onnx_import(bad.SerializeAsString(), "b.onnx"); }),
@@ -548,7 +467,8 @@ TEST_F(OnnxCli, ExportImportEvaluate) {
   r = run_nnlab("import '" + path("conv.onnx") + "' --out '" + path("conv") + "'");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
-  EXPECT_CONTAINS(r.output, "nnlab: error: " + path("conv.onnx") + ": node 'dense_1/Gemm' (Conv) is not an operator");
+  EXPECT_CONTAINS(r.output, "nnlab: error: " + path("conv.onnx") + ": node 'dense_1/Gemm' (Conv) reads NCHW images, "
+                           "and the value here is of rank 2");
   EXPECT_FALSE(fs::exists(path("conv"))) << "a refused import leaves no folder";
   r = run_nnlab("export '" + path("run") + "' --format tflite --out '" + path("x") + "'");
   EXPECT_EQ(r.exit_code, 1);
@@ -657,6 +577,11 @@ TEST(OnnxCases, DISABLED_Write) {
     const DataSources data = load_sources(e.data);
     const auto* test = dynamic_cast<const InMemoryDataset*>(data.test.get());
     ASSERT_NE(test, nullptr);
-    write_case(fs::path(out) / "run", m, test->x());
+    // The rows as the model's samples (a CNN's images: (n, 28, 28, 1), as ONNX's input is).
+    Shape shape{test->x().rows()};
+    shape.insert(shape.end(), m.input_shape().begin(), m.input_shape().end());
+    Tensor x(shape);
+    std::copy(test->x().data(), test->x().data() + test->x().size(), x.data());
+    write_case(fs::path(out) / "run", m, x);
   }
 }

@@ -1,5 +1,6 @@
 // nnlab Model -> ONNX ModelProto (opset 17). One chain of nodes from "input" to "output"; each layer
-// appends its nodes through Graph, which names values "<layer>/<op>" and keeps the initializers.
+// appends its nodes through Graph (onnx_exporter.hpp), which names values "<layer>/<op>" and keeps
+// the initializers; the image layers' nodes are in onnx_export_image.cpp.
 #include <onnx/onnx_pb.h>
 
 #include <cmath>
@@ -16,6 +17,7 @@
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/config_reader.hpp"
 #include "nnlab/text.hpp"
+#include "onnx_exporter.hpp"
 
 #ifndef NNLAB_VERSION_STRING
 #define NNLAB_VERSION_STRING "unknown"
@@ -23,73 +25,8 @@
 
 namespace nnlab {
 
-namespace {
+namespace onnx_export_detail {
 
-class Graph {
- public:
-  explicit Graph(onnx::GraphProto& g) : g_(g) {}
-
-  // A node with one output named "<scope>/<op>[k]"; returns that name.
-  std::string node(const std::string& scope, const std::string& op, const std::vector<std::string>& inputs,
-                   onnx::NodeProto** made = nullptr) {
-    onnx::NodeProto* n = g_.add_node();
-    const std::string out = scope + "/" + op + (count_[scope + op]++ ? std::to_string(count_[scope + op]) : "");
-    n->set_name(out);
-    n->set_op_type(op);
-    for (const auto& in : inputs) n->add_input(in);
-    n->add_output(out);
-    if (made) *made = n;
-    return out;
-  }
-
-  std::string float_initializer(const std::string& name, const std::vector<int64_t>& dims, const float* data) {
-    onnx::TensorProto* t = g_.add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::FLOAT);
-    int64_t n = 1;
-    for (int64_t d : dims) {
-      t->add_dims(d);
-      n *= d;
-    }
-    t->set_raw_data(std::string(reinterpret_cast<const char*>(data), static_cast<size_t>(n) * sizeof(float)));
-    return name;
-  }
-  std::string scalar(const std::string& name, float v) { return float_initializer(name, {}, &v); }
-  std::string int64_initializer(const std::string& name, const std::vector<int64_t>& values) {
-    onnx::TensorProto* t = g_.add_initializer();
-    t->set_name(name);
-    t->set_data_type(onnx::TensorProto::INT64);
-    t->add_dims(static_cast<int64_t>(values.size()));
-    for (int64_t v : values) t->add_int64_data(v);
-    return name;
-  }
-
- private:
-  onnx::GraphProto& g_;
-  std::map<std::string, int> count_;
-};
-
-void set_float(onnx::NodeProto* n, const std::string& name, float v) {
-  onnx::AttributeProto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::FLOAT);
-  a->set_f(v);
-}
-void set_int(onnx::NodeProto* n, const std::string& name, int64_t v) {
-  onnx::AttributeProto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INT);
-  a->set_i(v);
-}
-void set_ints(onnx::NodeProto* n, const std::string& name, const std::vector<int64_t>& v) {
-  onnx::AttributeProto* a = n->add_attribute();
-  a->set_name(name);
-  a->set_type(onnx::AttributeProto::INTS);
-  for (int64_t x : v) a->add_ints(x);
-}
-
-// The activation `spec` ("relu", "leaky_relu(0.2)", ...) applied to x (rank `rank`), with the
-// formulas of src/activations/*.cpp. Returns the output's name (x itself for linear).
 std::string activation(Graph& g, const std::string& scope, const std::string& spec, const std::string& x, size_t rank) {
   const std::string canonical = make_activation(spec)->name();
   const size_t open = canonical.find('(');
@@ -146,6 +83,12 @@ std::string activation(Graph& g, const std::string& scope, const std::string& sp
   throw Error("ONNX export: activation '" + canonical + "' has no ONNX form");
 }
 
+}  // namespace onnx_export_detail
+
+namespace {
+
+using namespace onnx_export_detail;
+
 // Appends the model's layers to g, reading x; returns the last value's name. Values and
 // initializers are named after the layers, with `prefix` in front (an ensemble's members').
 std::string append_model(Graph& g, Model& model, std::string x, const std::string& prefix) {
@@ -160,47 +103,68 @@ std::string append_model(Graph& g, Model& model, std::string x, const std::strin
   auto initializer = [&](const NamedTensor& t) {
     return g.float_initializer(prefix + t.name, std::vector<int64_t>(t.shape.begin(), t.shape.end()), t.value.data());
   };
-  size_t rank = model.input_shape().size() + 1;
+  Value v{x, model.input_shape().size() + 1, false};
   for (size_t i = 0; i < model.num_layers(); ++i) {
     const Layer& layer = model.layer(i);
     const nlohmann::json c = layer.config();
     const std::string type = layer.type();
     const std::string scope = prefix + layer.name;
+    const Shape& in = i == 0 ? model.input_shape() : model.layer_output_shape(i - 1);
     onnx::NodeProto* n = nullptr;
     if (type == "dense") {
-      std::vector<std::string> in{x, initializer(weights(layer, "kernel"))};
-      if (c.value("use_bias", true)) in.push_back(initializer(weights(layer, "bias")));
-      x = activation(g, scope, c.at("activation").get<std::string>(), g.node(scope, "Gemm", in), 2);
+      std::vector<std::string> inputs{v.name, initializer(weights(layer, "kernel"))};
+      if (c.value("use_bias", true)) inputs.push_back(initializer(weights(layer, "bias")));
+      v.name = activation(g, scope, c.at("activation").get<std::string>(), g.node(scope, "Gemm", inputs), 2);
     } else if (type == "maxout") {
       // z (N, units * pieces) with unit u's pieces at u * pieces ... (src/layers/maxout.cpp)
       const int64_t units = c.at("units").get<int64_t>(), pieces = c.at("pieces").get<int64_t>();
       const std::string z =
-          g.node(scope, "Gemm", {x, initializer(weights(layer, "kernel")), initializer(weights(layer, "bias"))});
+          g.node(scope, "Gemm", {v.name, initializer(weights(layer, "kernel")), initializer(weights(layer, "bias"))});
       const std::string r = g.node(scope, "Reshape", {z, g.int64_initializer(scope + "/shape", {0, units, pieces})});
-      x = g.node(scope, "ReduceMax", {r}, &n);
+      v.name = g.node(scope, "ReduceMax", {r}, &n);
       set_ints(n, "axes", {2});
       set_int(n, "keepdims", 0);
     } else if (type == "batch_norm") {
-      // ONNX's BatchNormalization normalises axis 1 (NCHW's channels), nnlab's the last (NHWC's).
-      check(rank == 2, "ONNX export: layer '" + layer.name + "' (batch_norm over image channels) has no ONNX form yet");
-      x = g.node(scope, "BatchNormalization",
-                 {x, initializer(weights(layer, "gamma")), initializer(weights(layer, "beta")),
-                  initializer(weights(layer, "moving_mean")), initializer(weights(layer, "moving_variance"))},
-                 &n);
+      // ONNX's BatchNormalization normalises axis 1: the features, or NCHW's channels.
+      if (v.rank == 4) to_nchw(g, scope, v);
+      v.name = g.node(scope, "BatchNormalization",
+                      {v.name, initializer(weights(layer, "gamma")), initializer(weights(layer, "beta")),
+                       initializer(weights(layer, "moving_mean")), initializer(weights(layer, "moving_variance"))},
+                      &n);
       set_float(n, "epsilon", c.at("epsilon").get<float>());
+      set_float(n, "momentum", c.at("momentum").get<float>());  // ONNX's and nnlab's running averages alike
+    } else if (type == "conv2d") {
+      to_nchw(g, scope, v);
+      const std::string bias = c.value("use_bias", true) ? initializer(weights(layer, "bias")) : "";
+      const NamedTensor& kernel = weights(layer, "kernel");
+      v.name = conv2d(g, scope, c, in, prefix + kernel.name, kernel, bias, v.name);
+    } else if (type == "max_pool2d" || type == "average_pool2d") {
+      to_nchw(g, scope, v);
+      v.name = pool2d(g, scope, c, type == "max_pool2d", in, v.name);
+    } else if (type == "global_average_pool2d") {
+      to_nchw(g, scope, v);
+      v = {global_average_pool2d(g, scope, v.name), 2, false};
     } else if (type == "flatten") {
-      x = g.node(scope, "Flatten", {x}, &n);
+      to_nhwc(g, scope, v);  // nnlab flattens NHWC images: their order, not NCHW's
+      v.name = g.node(scope, "Flatten", {v.name}, &n);
       set_int(n, "axis", 1);
-      rank = 2;
+      v.rank = 2;
+    } else if (type == "reshape") {
+      to_nhwc(g, scope, v);
+      std::vector<int64_t> shape{0};  // 0: the batch dimension as it is; -1 as in the layer
+      for (int64_t d : c.at("target_shape").get<std::vector<int64_t>>()) shape.push_back(d);
+      v = {g.node(scope, "Reshape", {v.name, g.int64_initializer(scope + "/shape", shape)}), shape.size(), false};
     } else if (type == "dropout" || type == "spatial_dropout2d") {
       continue;  // the identity at inference
     } else if (type == "activation") {
-      x = activation(g, scope, c.at("activation").get<std::string>(), x, rank);
+      // Element-wise, or softmax over all of a sample's values: the same in either layout.
+      v.name = activation(g, scope, c.at("activation").get<std::string>(), v.name, v.rank);
     } else {
       throw Error("ONNX export: layer '" + layer.name + "' of type '" + type + "' has no ONNX form");
     }
   }
-  return x;
+  to_nhwc(g, prefix + "output", v);  // nnlab's outputs are NHWC images too
+  return v.name;
 }
 
 // A ModelProto with nnlab's header and metadata and an empty graph.

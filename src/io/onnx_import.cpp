@@ -4,8 +4,10 @@
 // hard_sigmoid as relu6(x + 3) / 6). Around the chain,
 // what exporters add is read too: Cast to float32 and Identity (nothing), Identity of an
 // initializer (the same weights under another name), the shape arithmetic before a Reshape
-// (onnx_shapes.hpp), and constant Add / Sub / Mul / Div (a per-feature affine map: folded into the
-// dense layer before it, else a batch_norm in inference form, as Keras's batch normalisation exports). The layers' configs
+// (onnx_shapes.hpp), and constant Add / Sub / Mul / Div (a per-feature affine map, or per channel of
+// images: folded into the dense or conv2d layer before it, else a batch_norm in inference form, as
+// Keras's batch normalisation exports). Images: the Transposes between NHWC and NCHW, Conv and
+// pooling (onnx_import_image.cpp). The layers' configs
 // and weights are gathered first, then Model::from_config builds the model and every weight is
 // checked against the shape its layer expects, so a graph whose shapes do not chain is refused
 // naming the node.
@@ -18,6 +20,7 @@
 #include "nnlab/io/files.hpp"
 #include "nnlab/io/onnx.hpp"
 #include "nnlab/io/safetensors.hpp"
+#include "nnlab/layers/layer.hpp"
 #include "nnlab/text.hpp"
 #include "onnx_importer.hpp"
 
@@ -52,7 +55,7 @@ Model Importer::run(std::map<std::string, std::string>* metadata) {
   check(opset_ >= 1, source_ + ": the model imports no version of ONNX's operator set (opset_import)");
   check(g_.output_size() == 1, source_ + ": the graph has " + std::to_string(g_.output_size()) +
                                    " outputs; nnlab reads a model with one");
-  const Shape input = input_shape();
+  Shape input = input_shape();
   dims_.assign(input.begin(), input.end());
   rank_ = input.size() + 1;
   features_ = 1;
@@ -62,8 +65,11 @@ Model Importer::run(std::map<std::string, std::string>* metadata) {
   for (i_ = 0; i_ < nodes_.size();) step();
   check(cur_ == g_.output(0).name(), source_ + ": the chain of nodes ends at '" + cur_ + "', not at the graph's output '" +
                                           g_.output(0).name() + "'");
+  check(!nchw_, source_ + ": the graph's output is NCHW images; nnlab's images are NHWC, so it reads a graph that "
+                          "Transposes them back (perm [0, 2, 3, 1]) before its output");
   check(!layers_.empty(), source_ + ": the graph has no layer nnlab can represent (only identities)");
 
+  if (input_nchw_) input = {input[1], input[2], input[0]};
   nlohmann::json config{{"input", input}, {"layers", nlohmann::json::array()}};
   int64_t values = 0;
   for (const LayerOut& l : layers_) {
@@ -118,6 +124,7 @@ Shape Importer::input_shape() const {
     s.push_back(shape.dim(d).dim_value());
   }
   const_cast<Importer*>(this)->cur_ = in->name();
+  const_cast<Importer*>(this)->input_name_ = in->name();
   return s;
 }
 
@@ -210,27 +217,46 @@ void Importer::step() {
     return;
   }
   if (op == "Gemm" || op == "MatMul") return dense(n, out);
+  if (op == "Transpose") return transpose(n, out);
+  if (op == "Conv") return conv(n, out);
+  if (op == "MaxPool" || op == "AveragePool") return pool(n, out);
+  if (op == "GlobalAveragePool") return global_average_pool(n, out);
+  const std::string nchw_order = where(n) + " of NCHW images would order the values channel first; nnlab's images are "
+                                            "NHWC (channels last), so it reads " + op + " of images only after a Transpose "
+                                            "back (perm [0, 2, 3, 1]), as its exports write one, or as a flatten right "
+                                            "before a Gemm or MatMul (whose rows it reorders)";
   if (op == "Reshape") {
     // A flatten as PyTorch's torch.export-based exporter writes one, Reshape to (-1 or 0, features),
-    // or as Keras's does, to a computed (batch, -1).
+    // or as Keras's does, to a computed (batch, -1); or nnlab's reshape layer, to (0, target...).
     const ShapeValue* computed = n.input_size() >= 2 ? shapes_.find(n.input(1)) : nullptr;
     const ShapeValue shape = computed ? *computed : ShapeValue{ints(n, 1), false};
     const auto& v = shape.values;
-    const bool batch_first = v.size() == 2 && (v[0] == -1 || v[0] == 0 || v[0] == ShapeArithmetic::kBatch);
-    check(batch_first && (v[1] == features_ || (v[1] == -1 && v[0] != -1)),
+    const bool batch_first = v.size() >= 2 && (v[0] == -1 || v[0] == 0 || v[0] == ShapeArithmetic::kBatch);
+    const bool flat = batch_first && v.size() == 2 && (v[1] == features_ || (v[1] == -1 && v[0] != -1));
+    if (nchw_) {
+      check(flat && flatten_channels_first(n, out), nchw_order);
+      return;
+    }
+    if (flat) return flatten(n, out);
+    check(batch_first && v.size() >= 3,
           where(n) + ": shape " + onnx_import_detail::shape_value_str(shape) +
-              "; nnlab reads a Reshape only as a flatten, to (-1, " + std::to_string(features_) +
-              ") or (batch, -1), or as part of maxout");
-    return flatten(n, out);
+              "; nnlab reads a Reshape as a flatten, to (-1, " + std::to_string(features_) +
+              ") or (batch, -1), as its reshape layer, to (0 or batch, target...), or as part of maxout");
+    return reshape(n, out, v);
   }
   if (op == "Flatten") {
     check(attr_i(n, "axis", 1) == 1, where(n) + ": axis " + std::to_string(attr_i(n, "axis", 1)) +
                                          "; nnlab's flatten keeps the batch axis alone (axis 1)");
+    if (nchw_ && flatten_channels_first(n, out)) return;
+    check(!nchw_, nchw_order);
     return flatten(n, out);
   }
   if (op == "BatchNormalization") {
     check(n.output_size() == 1 && attr_i(n, "training_mode", 0) == 0, where(n) + " is in training mode");
-    check(rank_ == 2, where(n) + ": nnlab's batch_norm takes flat input (N, features)");
+    // Axis 1: the features of flat values, the channels of NCHW images (nnlab's batch_norm: the last axis).
+    check(rank_ == 2 || (rank_ == 4 && nchw_),
+          where(n) + ": nnlab's batch_norm takes flat input (N, features) or images, normalising their channels "
+                     "(NCHW here, after a Transpose)");
     LayerOut l{{{"type", "batch_norm"}, {"epsilon", attr_f(n, "epsilon", 1e-5f)}}, {}, where(n)};
     const float momentum = attr_f(n, "momentum", 0.9f);
     if (momentum >= 0.0f && momentum < 1.0f) l.config["momentum"] = momentum;
@@ -247,6 +273,28 @@ void Importer::flatten(const onnx::NodeProto& n, const std::string& out) {
   layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
   rank_ = 2;
   dims_ = {features_};
+  cur_ = out;
+}
+
+void Importer::reshape(const onnx::NodeProto& n, const std::string& out, const std::vector<int64_t>& shape) {
+  Shape target;
+  for (size_t k = 1; k < shape.size(); ++k) {  // ONNX's 0 copies the input's dimension there
+    check(shape[k] != 0 || k - 1 < dims_.size(), where(n) + ": shape " + dims_str(shape) + " copies (0) a dimension " +
+                                                     std::to_string(k) + " the input " + dims_str(dims_) + " lacks");
+    target.push_back(shape[k] == 0 ? dims_[k - 1] : shape[k]);
+  }
+  const nlohmann::json config{{"type", "reshape"}, {"target_shape", target}};
+  Shape result;
+  try {
+    result = make_layer(config)->build(Shape(dims_.begin(), dims_.end()));
+  } catch (const Error& e) {
+    throw Error(where(n) + ": " + e.what());
+  }
+  // A free batch (-1 first) holds when the target takes every value of a sample.
+  check(shape[0] != -1 || shape_size(result) == features_,
+        where(n) + ": shape " + dims_str(shape) + " changes the batch size; nnlab's reshape keeps it");
+  layers_.push_back({config, {}, where(n)});
+  set_dims(std::vector<int64_t>(result.begin(), result.end()));
   cur_ = out;
 }
 
@@ -290,6 +338,16 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
   }
   const int64_t units = w.dims[1];
   for (float& v : w.values) v *= alpha;
+  if (!chw_.empty() && w.dims[0] == features_) {  // rows (c, h, w) -> nnlab's (h, w, c); features_: their product
+    const int64_t c = chw_[0], h = chw_[1], wd = chw_[2];
+    std::vector<float> rows(w.values.size());
+    for (int64_t k = 0; k < c; ++k)
+      for (int64_t y = 0; y < h; ++y)
+        for (int64_t x = 0; x < wd; ++x)
+          std::copy_n(w.values.begin() + ((k * h + y) * wd + x) * units, units, rows.begin() + ((y * wd + x) * c + k) * units);
+    w.values = std::move(rows);
+  }
+  chw_.clear();
   if (b) {
     check(static_cast<int64_t>(b->values.size()) == units || b->values.size() == 1,
           where(n) + ": the bias has shape " + dims_str(b->dims) + ", not (" + std::to_string(units) + ")");
@@ -299,9 +357,9 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
   }
   // maxout: Reshape to (N, units, pieces), ReduceMax over the pieces (axis 2), keepdims 0.
   const onnx::NodeProto* reshape = next_using(0, out);
-  if (reshape && reshape->op_type() == "Reshape" && reshape->input(0) == out && ints(*reshape, 1).size() == 3) {
+  const onnx::NodeProto* max = reshape ? next_using(1, reshape->output(0)) : nullptr;
+  if (reshape && reshape->op_type() == "Reshape" && reshape->input(0) == out && max && max->op_type() == "ReduceMax") {
     const std::vector<int64_t> shape = ints(*reshape, 1);
-    const onnx::NodeProto* max = next_using(1, reshape->output(0));
     check(shape.size() == 3 && (shape[0] == 0 || shape[0] == -1) && shape[1] >= 1 && shape[2] >= 2 &&
               units % shape[1] == 0 && units / shape[1] == shape[2] && max && max->op_type() == "ReduceMax",
           where(*reshape) + ": nnlab reads a Reshape only as part of maxout (Reshape to (N, units, pieces) and "

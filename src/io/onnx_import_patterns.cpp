@@ -101,7 +101,10 @@ const onnx::NodeProto* Importer::relu6_sixth(const onnx::NodeProto& add, const s
 }
 
 void Importer::add_activation(const std::string& spec, const std::string& node) {
-  if (!layers_.empty() && layers_.back().config["type"] == "dense" && layers_.back().config["activation"] == "linear") {
+  // Into the dense or conv2d layer before it while that has none (conv2d's runs per pixel: the
+  // element-wise ones, or softmax when the Softmax is over the channels, which activation() checks).
+  const bool fuses = !layers_.empty() && (layers_.back().config["type"] == "dense" || layers_.back().config["type"] == "conv2d");
+  if (fuses && layers_.back().config["activation"] == "linear") {
     layers_.back().config["activation"] = spec;
     return;
   }
@@ -113,9 +116,14 @@ void Importer::add_activation(const std::string& spec, const std::string& node) 
 // while that has no activation yet (a bias, Keras's batch normalisation after a dense layer); else
 // a batch_norm layer in inference form (mean 0, variance 1 - epsilon, gamma scale, beta shift).
 void Importer::affine(const onnx::NodeProto& first) {
-  check(rank_ == 2 && features_ >= 1, where(first) + ": nnlab reads " + first.op_type() +
-                                          " by a constant only on flat values (N, features)");
-  const auto f = static_cast<size_t>(features_);
+  // Per feature of flat values, or per channel of NHWC images (Keras's bias and batch normalisation
+  // after a convolution, as its torch backend exports them).
+  const bool images = rank_ == 4 && !nchw_;
+  check((rank_ == 2 || images) && features_ >= 1, where(first) + ": nnlab reads " + first.op_type() +
+                                                      " by a constant only on flat values (N, features) or per channel "
+                                                      "of NHWC images");
+  const int64_t features = images ? dims_[2] : features_;
+  const auto f = static_cast<size_t>(features);
   // One value for all features until a constant has one per feature (whose size in the file then
   // bounds f: an input shape alone may claim any number of features).
   std::vector<double> scale{1.0}, shift{0.0};
@@ -137,9 +145,11 @@ void Importer::affine(const onnx::NodeProto& first) {
               "(a bias or a per-feature scale), or as part of gelu, swish or softsign");
     const Weights w = floats(n, n.input(0) == cur_ ? 1 : 0);
     const size_t per = w.values.size();
-    check((per == 1 || per == f) && (w.dims.empty() || w.dims.back() == static_cast<int64_t>(per)) &&
-              w.dims.size() <= 2 && (w.dims.size() < 2 || w.dims[0] == 1),
-          where(n) + ": the constant has shape " + dims_str(w.dims) + ", not one value or (" + std::to_string(f) + ")");
+    bool leading_ones = w.dims.size() <= rank_;  // (f), (1, f), (1, 1, 1, f) for images
+    for (size_t d = 0; d + 1 < w.dims.size(); ++d) leading_ones = leading_ones && w.dims[d] == 1;
+    check((per == 1 || per == f) && (w.dims.empty() || w.dims.back() == static_cast<int64_t>(per)) && leading_ones,
+          where(n) + ": the constant has shape " + dims_str(w.dims) + ", not one value or (" + std::to_string(f) + ")" +
+              (images ? " per channel" : ""));
     if (per == f) widen();
     for (size_t j = 0; j < scale.size(); ++j) {
       const double v = w.values[per == 1 ? 0 : j];
@@ -156,12 +166,13 @@ void Importer::affine(const onnx::NodeProto& first) {
                         " only of the value and a constant (two inputs, one output), or as part of gelu, swish, "
                         "softsign or hard_sigmoid");
   auto as_floats = [&](const std::vector<double>& v) {
-    return Weights{{features_}, std::vector<float>(v.begin(), v.end())};
+    return Weights{{features}, std::vector<float>(v.begin(), v.end())};
   };
   LayerOut* d = layers_.empty() ? nullptr : &layers_.back();
-  if (d && d->config["type"] == "dense" && d->config["activation"] == "linear") {
-    widen();  // f is the dense layer's units: its kernel in the file holds f columns
-    Weights& k = d->params.at("kernel");  // (inputs, units)
+  const bool folds = d && (d->config["type"] == "dense" || (images && d->config["type"] == "conv2d"));
+  if (folds && d->config["activation"] == "linear") {
+    widen();  // f is the layer's units or filters: its kernel in the file holds f columns
+    Weights& k = d->params.at("kernel");  // (inputs, units) or (kh, kw, in, filters)
     for (size_t r = 0; r < k.values.size() / f; ++r)
       for (size_t j = 0; j < f; ++j) k.values[r * f + j] = static_cast<float>(k.values[r * f + j] * scale[j]);
     if (auto b = d->params.find("bias"); b != d->params.end())
@@ -177,8 +188,8 @@ void Importer::affine(const onnx::NodeProto& first) {
   constexpr float epsilon = 1e-3f;
   layers_.push_back({{{"type", "batch_norm"}, {"epsilon", epsilon}},
                      {{"gamma", as_floats(scale)}, {"beta", as_floats(shift)},
-                      {"moving_mean", Weights{{features_}, std::vector<float>(f, 0.0f)}},
-                      {"moving_variance", Weights{{features_}, std::vector<float>(f, 1.0f - epsilon)}}},
+                      {"moving_mean", Weights{{features}, std::vector<float>(f, 0.0f)}},
+                      {"moving_variance", Weights{{features}, std::vector<float>(f, 1.0f - epsilon)}}},
                      where(first)});
 }
 
@@ -218,6 +229,15 @@ void Importer::activation(const onnx::NodeProto& n, const std::string& out) {
     spec = "hard_sigmoid";
   } else if (op == "Softmax") {
     const int64_t axis = attr_i(n, "axis", opset_ >= 13 ? -1 : 1);
+    // Over NCHW's channels (opset 13's Softmax reads one axis): conv2d's softmax, per pixel.
+    const bool channels = rank_ == 4 && nchw_ && opset_ >= 13 && (axis == 1 || axis == -3);
+    const bool conv_before = !layers_.empty() && layers_.back().config["type"] == "conv2d" &&
+                             layers_.back().config["activation"] == "linear";
+    if (channels && conv_before) {
+      add_activation("softmax", where(n));
+      cur_ = out;
+      return;
+    }
     check(rank_ == 2 && (axis == 1 || axis == -1),
           where(n) + ": axis " + std::to_string(axis) + " of a rank-" + std::to_string(rank_) +
               " value; nnlab's softmax runs over each sample's features (N, features)");
@@ -254,7 +274,8 @@ void Importer::activation(const onnx::NodeProto& n, const std::string& out) {
   } else {
     throw Error(where(n) + " is not an operator nnlab can represent (it reads Gemm, MatMul, Add, Relu, Sigmoid, "
                            "Tanh, LeakyRelu, Elu, Selu, Gelu, Softplus, Softsign, HardSigmoid, Softmax, Flatten, Reshape, "
-                           "BatchNormalization, Dropout, Identity, Cast, Add, Sub, Mul and Div by constants, "
+                           "BatchNormalization, Conv, MaxPool, AveragePool, GlobalAveragePool, Transpose, Dropout, "
+                           "Identity, Cast, Add, Sub, Mul and Div by constants, "
                            "a Reshape's shape arithmetic, and the formulas of gelu, swish, softsign and hard_sigmoid)");
   }
   add_activation(spec, where(n));

@@ -1,6 +1,7 @@
 // The ONNX importer's state and steps (onnx_import.cpp reads the chain: tensors, the input, the
 // layers one node at a time; onnx_import_patterns.cpp reads the multi-node formulas of activations
-// and constant arithmetic). Private to src/io.
+// and constant arithmetic; onnx_import_image.cpp the image layers and the layout's Transposes).
+// Private to src/io.
 #pragma once
 #include <onnx/onnx_pb.h>
 
@@ -78,6 +79,10 @@ class Importer {
     const auto* a = attr(n, name);
     return a ? a->i() : def;
   }
+  static std::vector<int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name, std::vector<int64_t> def) {
+    const auto* a = attr(n, name);
+    return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : def;
+  }
 
   // The next node (after k more) when it exists, has an output and takes `value` as one of its inputs.
   const onnx::NodeProto* next_using(size_t k, const std::string& value) const;
@@ -114,6 +119,33 @@ class Importer {
   void activation(const onnx::NodeProto& n, const std::string& out);
 
   void flatten(const onnx::NodeProto& n, const std::string& out);
+  // A Reshape to (batch, target...) with target of two or more dimensions: nnlab's reshape layer.
+  void reshape(const onnx::NodeProto& n, const std::string& out, const std::vector<int64_t>& shape);
+
+  // The image layers (onnx_import_image.cpp). nnlab's images are NHWC; ONNX's Conv, pooling and
+  // BatchNormalization read NCHW, so nnlab's exports Transpose to NCHW before them and back after
+  // (nchw_ says which the value at cur_ is): Transpose switches nchw_; Conv, MaxPool, AveragePool and
+  // GlobalAveragePool (with the Flatten after it) need NCHW and become conv2d, max_pool2d,
+  // average_pool2d and global_average_pool2d.
+  void transpose(const onnx::NodeProto& n, const std::string& out);
+  void conv(const onnx::NodeProto& n, const std::string& out);
+  void pool(const onnx::NodeProto& n, const std::string& out);
+  void global_average_pool(const onnx::NodeProto& n, const std::string& out);
+  // Refuses n unless the value is NCHW images; the graph's own input of one channel counts as NCHW
+  // (as PyTorch's CNNs take images: (N, 1, H, W) holds the bytes of nnlab's (N, H, W, 1)).
+  void need_nchw(const onnx::NodeProto& n);
+  // A flatten of NCHW images (PyTorch's) right before a Gemm or MatMul: the flatten keeps nnlab's
+  // NHWC order and the dense layer's kernel rows are reordered from (c, h, w) to (h, w, c) to match.
+  // False (nothing consumed) when no dense layer follows.
+  bool flatten_channels_first(const onnx::NodeProto& n, const std::string& out);
+  // nnlab's padding, "valid" or "same", for n's auto_pad or pads on the image at cur_; an error when
+  // the pads are neither none nor TensorFlow's "same" (the odd one at the end).
+  std::string padding(const onnx::NodeProto& n, const std::vector<int64_t>& size, const std::vector<int64_t>& strides,
+                      const std::vector<int64_t>& dilations) const;
+  // The image at cur_ as nnlab's (height, width, channels).
+  Shape image() const;
+  // dims_ := d, with rank_ and features_ (-1: too many to count).
+  void set_dims(std::vector<int64_t> d);
 
   // The int64 constants that node n's shape arithmetic reads.
   ShapeArithmetic::Constants int_constant(const onnx::NodeProto& n) const;
@@ -134,7 +166,11 @@ class Importer {
   std::map<std::string, const onnx::TensorProto*> consts_;
   std::set<const onnx::NodeProto*> aside_;  // Constant nodes and Identity nodes of initializers: not in the chain
   ShapeArithmetic shapes_;
-  std::vector<int64_t> dims_;  // the shape of one sample at cur_
+  std::vector<int64_t> dims_;  // the shape of one sample at cur_, as the graph has it (NCHW's when nchw_)
+  bool nchw_ = false;          // cur_ is images transposed to (batch, channels, height, width)
+  std::string input_name_;
+  bool input_nchw_ = false;           // the graph's input is (N, 1, H, W): nnlab's input is (H, W, 1)
+  std::vector<int64_t> chw_;          // (channels, height, width) of a flatten the next dense layer reorders
   std::vector<const onnx::NodeProto*> nodes_;
   size_t i_ = 0;
   size_t rank_ = 2;

@@ -12,6 +12,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "nnlab/tensor.hpp"
+#include "window.hpp"
 
 namespace nnlab {
 
@@ -46,17 +47,6 @@ void check_pair(const Pair& p, const std::string& key, const std::string& layer)
 void check_padding(const std::string& padding, const std::string& layer);
 // As a config value: a single number when both are equal (Keras writes (3, 3); both read back).
 nlohmann::json pair_json(const Pair& p);
-
-// One spatial axis of a window sliding over an input: TensorFlow's sizes, so outputs match Keras.
-//   valid: out = floor((in - span) / stride) + 1, no padding (span = dilation * (size - 1) + 1)
-//   same:  out = ceil(in / stride), total padding max((out - 1) * stride + span - in, 0), of which
-//          the smaller half (total / 2) goes before and the rest after, as TensorFlow pads.
-struct Axis {
-  int64_t out = 0, pad_before = 0, pad_after = 0;
-};
-// Throws, naming the layer and the sizes, when a valid window is larger than the input.
-Axis window_axis(int64_t in, int64_t size, int64_t stride, int64_t dilation, bool same, const std::string& layer,
-                 const char* axis_name);
 
 // (height, width, channels) of an image layer's input, or an error naming the layer.
 Shape image_input(const Shape& input, const std::string& layer);

@@ -4,7 +4,11 @@
 // Export writes one graph: input "input" (N, features...) with N any batch size, output "output"
 // (N, outputs); dense -> Gemm, maxout -> Gemm + Reshape + ReduceMax, batch_norm -> BatchNormalization
 // (inference form), flatten -> Flatten, dropout -> nothing (identity at inference), each activation
-// -> the ONNX operators computing nnlab's formula (gelu through Erf, swish as x * Sigmoid(x)). The
+// -> the ONNX operators computing nnlab's formula (gelu through Erf, swish as x * Sigmoid(x)). Images
+// stay NHWC at the graph's input and output, as nnlab's: one Transpose to NCHW before the first of
+// conv2d -> Conv, max_pool2d / average_pool2d -> MaxPool / AveragePool, global_average_pool2d ->
+// GlobalAveragePool + Flatten and batch_norm over channels, one back before a flatten, a reshape
+// (-> Reshape) or the output; "same" padding as the explicit pads nnlab uses (TensorFlow's). The
 // metadata carries nnlab.version and whatever the caller adds (nnlab.experiment_name,
 // nnlab.class_names as a JSON list, nnlab.experiment).
 //
@@ -13,8 +17,13 @@
 // the activations above (also as Gelu, gelu's Erfc formula, softsign as x / (1 + |x|), hard_sigmoid
 // as relu6(x + 3) / 6), Softmax, Flatten or a Reshape to (-1, features) or a computed (batch, -1),
 // BatchNormalization or constant Sub / Mul / Add (folded into the dense layer before it, else a
-// batch_norm), Dropout / Identity / Cast; anything else is refused with one line naming the node and
-// its operator.
+// batch_norm), Dropout / Identity / Cast; and nnlab's own CNN exports (the Transposes, Conv, MaxPool,
+// AveragePool, GlobalAveragePool, BatchNormalization of NCHW images, Reshape to (0, target...)), Keras
+// 3's (constant Add / Sub / Mul per channel of NHWC images: a conv2d's bias or a batch_norm), or a
+// PyTorch CNN whose input is one-channel images (N, 1, H, W) (the bytes of nnlab's (N, H, W, 1)) and
+// whose Flatten of NCHW values feeds a Gemm (read as nnlab's flatten, the Gemm's rows reordered).
+// Anything else is refused with one line naming the node and its operator (or the attribute, such as
+// pads that are neither none nor TensorFlow's "same").
 #pragma once
 #include <map>
 #include <string>
