@@ -2,7 +2,7 @@
 """PyTorch's and Keras's side of bench/run_cnn.py: experiments/fashion-cnn.toml's network trained on the
 real Fashion-MNIST, timed epoch by epoch, the same network read from the experiment file.
 
-The layers of the experiment's [model] (conv2d, max_pool2d, flatten, dropout, dense with their
+The layers of the experiment's [model] (conv2d, max_pool2d, batch_norm, flatten, dropout, dense with their
 activations) become torch.nn or keras.layers ones; Adam with Keras's defaults (lr from [optimizer],
 eps 1e-7), cross-entropy, all 60,000 training images reshuffled every epoch, then a validation pass over
 the 10,000 test images after every epoch. PyTorch runs NCHW (its native layout; its flatten order
@@ -68,6 +68,10 @@ def torch_model(layers, torch):
             flat = c * h * w
         elif t == "dropout":
             mods.append(nn.Dropout(l["rate"]))
+        elif t == "batch_norm":  # Keras's defaults: momentum 0.99 (torch counts it the other way), epsilon 1e-3
+            eps, momentum = l.get("epsilon", 1e-3), 1.0 - l.get("momentum", 0.99)
+            mods.append(nn.BatchNorm2d(c, eps=eps, momentum=momentum) if flat is None
+                        else nn.BatchNorm1d(flat, eps=eps, momentum=momentum))
         elif t == "dense":
             lin = nn.Linear(flat, l["units"])
             nn.init.xavier_uniform_(lin.weight)
@@ -94,6 +98,8 @@ def keras_model(layers, keras):
             out.append(keras.layers.Flatten())
         elif t == "dropout":
             out.append(keras.layers.Dropout(l["rate"]))
+        elif t == "batch_norm":
+            out.append(keras.layers.BatchNormalization(momentum=l.get("momentum", 0.99), epsilon=l.get("epsilon", 1e-3)))
         elif t == "dense":
             out.append(keras.layers.Dense(l["units"], activation=l.get("activation")))
         else:

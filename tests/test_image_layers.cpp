@@ -205,12 +205,7 @@ TEST(BatchNormChannels, BadInputIsNamed) {
   });
   EXPECT_TRUE(contains(e, "batch_norm 'batch_norm_1' expects flat input (features) or images (height, width, channels), got (4, 4)")) << e;
   EXPECT_TRUE(contains(error_of([] { make_layer(bn({{"momentum", 1.0}})); }), "momentum must be in [0, 1)"));
-  // ONNX normalises axis 1 (NCHW), nnlab the last: refused rather than exported wrong.
-  const std::string onnx = error_of([] {
-    Model m = Model::from_config({{"input", {4, 4, 2}}, {"layers", {bn(), {{"type", "flatten"}}}}});
-    onnx_export(m);
-  });
-  EXPECT_TRUE(contains(onnx, "layer 'batch_norm_1' (batch_norm over image channels) has no ONNX form yet")) << onnx;
+  // (ONNX export of batch_norm over image channels: tests/test_onnx_image.cpp.)
 }
 
 // --- spatial_dropout2d ---

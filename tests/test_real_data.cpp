@@ -73,10 +73,11 @@ TEST(Evaluation, ConfusionMatrixCountsAndPrintsNames) {
 TEST(RealData, FashionCnnLearnsFromImages) {
   if (!find_dataset("fashion-mnist").present) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   // The Keras-style CNN (experiments/fashion-cnn.toml) on 6,000 training images (5,400 after its
-  // validation split) and 2,000 test images, two epochs of batch 32: measured 79.1% (`nnlab train
-  // fashion-cnn --epochs 2 --batch-size 32 --limit 6000 --set data.test_limit=2000 --threads 1`, a
-  // shared 2-core AMD EPYC); the recipe's cosine schedule is laid over the two epochs.
-  Experiment e = Experiment::load("fashion-cnn", {"train.epochs=2", "train.batch_size=32", "data.limit=6000",
+  // validation split) and 2,000 test images, three epochs of batch 32: measured 82.6% (`nnlab train
+  // fashion-cnn --epochs 3 --batch-size 32 --limit 6000 --set data.test_limit=2000 --threads 1`, a
+  // 2-core AMD EPYC); the recipe's cosine schedule is laid over the three epochs. Two were too few for
+  // its batch normalisation's moving statistics (Keras's momentum 0.99) to settle: 60.2%.
+  Experiment e = Experiment::load("fashion-cnn", {"train.epochs=3", "train.batch_size=32", "data.limit=6000",
                                                   "data.test_limit=2000"});
   const fs::path dir = fs::temp_directory_path() / "nnlab_real_fashion_cnn";
   fs::remove_all(dir);
@@ -84,9 +85,9 @@ TEST(RealData, FashionCnnLearnsFromImages) {
   ro.out_dir = dir.string();
   ro.verbose = 0;
   const RunResult r = run_experiment(e, ro);
-  EXPECT_EQ(r.params, 421642);
-  EXPECT_GE(r.test_accuracy, 0.76) << "two epochs on 6,000 images reached 79.1%";
-  ASSERT_EQ(r.history.logs.size(), 2u);
+  EXPECT_EQ(r.params, 422026);
+  EXPECT_GE(r.test_accuracy, 0.76) << "three epochs on 6,000 images reached 82.6%";
+  ASSERT_EQ(r.history.logs.size(), 3u);
   EXPECT_LT(r.history.logs[1].at("loss"), r.history.logs[0].at("loss"));
   Model loaded = load_model((dir / "model.safetensors").string());
   EXPECT_EQ(loaded.input_shape(), (Shape{28, 28, 1}));
