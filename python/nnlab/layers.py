@@ -61,6 +61,20 @@ def _regularizer(value: Any, kind: str) -> Dict[str, float]:
     raise TypeError(f"{kind}_regularizer must be nnlab.regularizers.L1, L2, L1L2 or a number, got {value!r}")
 
 
+def _kernel_options(use_bias: bool, kernel_initializer: str, kernel_regularizer: Any,
+                    kernel_constraint: Any) -> Dict[str, Any]:
+    """Dense's and Conv2D's kernel settings as config keys, the defaults left out."""
+    options: Dict[str, Any] = {}
+    if not use_bias:
+        options["use_bias"] = False
+    if kernel_initializer != "glorot_uniform":
+        options["kernel_initializer"] = kernel_initializer
+    options.update(_regularizer(kernel_regularizer, "kernel"))
+    if kernel_constraint is not None:
+        options["max_norm"] = float(getattr(kernel_constraint, "max_value", kernel_constraint))
+    return options
+
+
 class Dense(Layer):
     """``keras.layers.Dense(units, activation=None, use_bias=True, kernel_initializer="glorot_uniform")``.
 
@@ -75,13 +89,7 @@ class Dense(Layer):
                  kernel_constraint: Any = None, input_shape: Optional[Sequence[int]] = None,
                  name: Optional[str] = None) -> None:
         options: Dict[str, Any] = {"units": units, "activation": activation or "linear"}
-        if not use_bias:
-            options["use_bias"] = False
-        if kernel_initializer != "glorot_uniform":
-            options["kernel_initializer"] = kernel_initializer
-        options.update(_regularizer(kernel_regularizer, "kernel"))
-        if kernel_constraint is not None:
-            options["max_norm"] = float(getattr(kernel_constraint, "max_value", kernel_constraint))
+        options.update(_kernel_options(use_bias, kernel_initializer, kernel_regularizer, kernel_constraint))
         super().__init__(name=name, **options)
         self.units = units
         self.input_shape = tuple(input_shape) if input_shape is not None else None
@@ -178,13 +186,7 @@ class Conv2D(Layer):
                                    "strides": _pair(strides, "strides"), "padding": _padding(padding),
                                    "dilation_rate": _pair(dilation_rate, "dilation_rate"),
                                    "activation": activation or "linear"}
-        if not use_bias:
-            options["use_bias"] = False
-        if kernel_initializer != "glorot_uniform":
-            options["kernel_initializer"] = kernel_initializer
-        options.update(_regularizer(kernel_regularizer, "kernel"))
-        if kernel_constraint is not None:
-            options["max_norm"] = float(getattr(kernel_constraint, "max_value", kernel_constraint))
+        options.update(_kernel_options(use_bias, kernel_initializer, kernel_regularizer, kernel_constraint))
         super().__init__(name=name, **options)
         self.filters = filters
         self.input_shape = tuple(input_shape) if input_shape is not None else None
