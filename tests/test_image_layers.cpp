@@ -4,6 +4,7 @@
 // tests/golden/make_conv_golden.py), parameter counts, save and load, and the errors for bad options.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "gradcheck.hpp"
 #include "lone_layer.hpp"
+#include "nnlab/kernels/gemm.hpp"
 #include "nnlab/nnlab.hpp"
 #include "test_util.hpp"
 
@@ -206,6 +208,48 @@ TEST(BatchNormChannels, BadInputIsNamed) {
   EXPECT_TRUE(contains(e, "batch_norm 'batch_norm_1' expects flat input (features) or images (height, width, channels), got (4, 4)")) << e;
   EXPECT_TRUE(contains(error_of([] { make_layer(bn({{"momentum", 1.0}})); }), "momentum must be in [0, 1)"));
   // (ONNX export of batch_norm over image channels: tests/test_onnx_image.cpp.)
+}
+
+// Over images the statistics are sums of fixed chunks of rows, and the passes run on the thread pool:
+// a batch of 16 images of 28 x 28 x 8 gives the same outputs, gradients and moving statistics to the
+// last bit on 1 thread and on 2, in training and at inference.
+TEST(BatchNormChannels, SameOnOneThreadAndTwo) {
+  const Shape image{28, 28, 8};
+  const Tensor x = random_tensor(batch_of(16, image), 41, -2.0f, 3.0f), dy = random_tensor(batch_of(16, image), 42);
+  struct Out {
+    Tensor y, dx, yi, dxi;
+    std::vector<float> params, grads;
+  };
+  auto run = [&](int threads) {
+    kernels::set_num_threads(threads);
+    LoneLayer l(bn(), image, 7);
+    for (float& v : l.value(3)) v = 0.5f + std::abs(v);  // moving variance: positive
+    Out o;
+    Rng rng(1);
+    l.layer->forward(x, o.y, Mode::Train, rng);
+    l.layer->backward(x, o.y, dy, &o.dx, false);
+    l.layer->forward(x, o.yi, Mode::Infer, rng);
+    l.layer->backward(x, o.yi, dy, &o.dxi, false);
+    o.params = l.params;  // moving statistics included
+    o.grads = l.grads;
+    kernels::set_num_threads(1);
+    return o;
+  };
+  const Out one = run(1), two = run(2);
+  auto same = [](const Tensor& a, const Tensor& b) {
+    return a.shape() == b.shape() && std::equal(a.span().begin(), a.span().end(), b.span().begin());
+  };
+  EXPECT_TRUE(same(one.y, two.y));
+  EXPECT_TRUE(same(one.dx, two.dx));
+  EXPECT_TRUE(same(one.yi, two.yi));
+  EXPECT_TRUE(same(one.dxi, two.dxi));
+  EXPECT_EQ(one.params, two.params);
+  EXPECT_EQ(one.grads, two.grads);
+  // The statistics are the batch's: each channel of the output has mean beta, whatever the chunks.
+  const float beta = one.params[8];  // gamma (8 values), then beta
+  double sum = 0;
+  for (int64_t r = 0; r < one.y.size() / 8; ++r) sum += one.y[r * 8];
+  EXPECT_NEAR(sum / static_cast<double>(one.y.size() / 8), beta, 1e-4);
 }
 
 // --- spatial_dropout2d ---

@@ -1,5 +1,8 @@
 #include "nnlab/layers/batch_norm.hpp"
 
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -48,6 +51,42 @@ void BatchNorm::init_params(Rng&) {
   for (float& v : moving_var_.value) v = 1.0f;
 }
 
+namespace {
+
+// Rows (of `features` values: samples, or samples' pixels) per partial sum. The statistics are sums of
+// fixed chunks of rows added in chunk order, so they are the same whatever the thread count; a batch of
+// at most kChunk rows (every dense layer's usual batch) is one chunk, summed row by row in order.
+constexpr int64_t kChunk = 256;
+
+bool on_pool(int64_t rows, int64_t features) { return rows * features >= (int64_t{1} << 15) && !omp_in_parallel(); }
+
+// out[c] = the sum over rows r of term(r, c), c < features, in double, chunk by chunk.
+template <class Term>
+void column_sums(int64_t rows, int64_t features, std::vector<double>& partial, std::vector<double>& out, Term term) {
+  const int64_t chunks = (rows + kChunk - 1) / kChunk;
+  partial.assign(static_cast<size_t>(chunks * features), 0.0);
+#pragma omp parallel for schedule(static) if (on_pool(rows, features))
+  for (int64_t k = 0; k < chunks; ++k) {
+    double* p = partial.data() + k * features;
+    const int64_t end = std::min(rows, (k + 1) * kChunk);
+    for (int64_t r = k * kChunk; r < end; ++r)
+      for (int64_t c = 0; c < features; ++c) p[c] += term(r, c);
+  }
+  out.assign(static_cast<size_t>(features), 0.0);
+  for (int64_t k = 0; k < chunks; ++k)
+    for (int64_t c = 0; c < features; ++c) out[static_cast<size_t>(c)] += partial[static_cast<size_t>(k * features + c)];
+}
+
+// body(r0, r1) over rows [r0, r1), on the thread pool when the pass is large.
+template <class Body>
+void over_rows(int64_t rows, int64_t features, Body body) {
+  const int64_t chunks = (rows + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (on_pool(rows, features))
+  for (int64_t k = 0; k < chunks; ++k) body(k * kChunk, std::min(rows, (k + 1) * kChunk));
+}
+
+}  // namespace
+
 void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   const int64_t f = features_;
   if (x.cols() != per_sample_) {  // the message only when it fails: this runs every batch
@@ -61,41 +100,44 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   const float* g = gamma_.value.data();
   const float* b = beta_.value.data();
   inv_std_.resize(static_cast<size_t>(f));
+  mean_.resize(static_cast<size_t>(f));
+  float* mean = mean_.data();
+  float* inv_std = inv_std_.data();
   last_train_ = mode == Mode::Train;
   if (!last_train_) {
-    for (int64_t c = 0; c < f; ++c)
-      inv_std_[static_cast<size_t>(c)] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < f; ++c)
-        yd[r * f + c] = g[c] * (xd[r * f + c] - moving_mean_.value[static_cast<size_t>(c)]) * inv_std_[static_cast<size_t>(c)] + b[c];
+    for (int64_t c = 0; c < f; ++c) {
+      inv_std[c] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
+      mean[c] = moving_mean_.value[static_cast<size_t>(c)];
+    }
+    over_rows(n, f, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = 0; c < f; ++c) yd[r * f + c] = g[c] * (xd[r * f + c] - mean[c]) * inv_std[c] + b[c];
+    });
     return;
   }
-  sum_.assign(static_cast<size_t>(f), 0.0);
-  sum2_.assign(static_cast<size_t>(f), 0.0);
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t c = 0; c < f; ++c) sum_[static_cast<size_t>(c)] += xd[r * f + c];
-  mean_.resize(static_cast<size_t>(f));
-  for (int64_t c = 0; c < f; ++c) mean_[static_cast<size_t>(c)] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t c = 0; c < f; ++c) {
-      const double d = xd[r * f + c] - mean_[static_cast<size_t>(c)];
-      sum2_[static_cast<size_t>(c)] += d * d;
-    }
+  column_sums(n, f, partial_, sum_, [&](int64_t r, int64_t c) { return static_cast<double>(xd[r * f + c]); });
+  for (int64_t c = 0; c < f; ++c) mean[c] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
+  column_sums(n, f, partial_, sum2_, [&](int64_t r, int64_t c) {
+    const double d = xd[r * f + c] - mean[c];
+    return d * d;
+  });
   xhat_.resize(x.shape());
   for (int64_t c = 0; c < f; ++c) {
     const auto var = static_cast<float>(sum2_[static_cast<size_t>(c)] / static_cast<double>(n));
-    inv_std_[static_cast<size_t>(c)] = 1.0f / std::sqrt(var + epsilon_);
+    inv_std[c] = 1.0f / std::sqrt(var + epsilon_);
     float& mm = moving_mean_.value[static_cast<size_t>(c)];
     float& mv = moving_var_.value[static_cast<size_t>(c)];
-    mm = momentum_ * mm + (1.0f - momentum_) * mean_[static_cast<size_t>(c)];
+    mm = momentum_ * mm + (1.0f - momentum_) * mean[c];
     mv = momentum_ * mv + (1.0f - momentum_) * var;
   }
   float* xh = xhat_.data();
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t c = 0; c < f; ++c) {
-      xh[r * f + c] = (xd[r * f + c] - mean_[static_cast<size_t>(c)]) * inv_std_[static_cast<size_t>(c)];
-      yd[r * f + c] = g[c] * xh[r * f + c] + b[c];
-    }
+  over_rows(n, f, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = 0; c < f; ++c) {
+        xh[r * f + c] = (xd[r * f + c] - mean[c]) * inv_std[c];
+        yd[r * f + c] = g[c] * xh[r * f + c] + b[c];
+      }
+  });
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
@@ -104,29 +146,32 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   float* dg = gamma_.grad.data();
   float* db = beta_.grad.data();
   const float* gamma = gamma_.value.data();
+  const float* inv_std = inv_std_.data();
   if (!last_train_) {  // inference statistics are constants: y = gamma * (x - m) * s + beta
-    std::fill(dg, dg + f, 0.0f);
-    std::fill(db, db + f, 0.0f);
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < f; ++c) {
-        dg[c] += g[r * f + c] * (x.data()[r * f + c] - moving_mean_.value[static_cast<size_t>(c)]) * inv_std_[static_cast<size_t>(c)];
-        db[c] += g[r * f + c];
-      }
+    const float* xd = x.data();
+    const float* m = moving_mean_.value.data();
+    column_sums(n, f, partial_, sum_, [&](int64_t r, int64_t c) { return static_cast<double>(g[r * f + c]); });
+    column_sums(n, f, partial_, sum2_, [&](int64_t r, int64_t c) {
+      return static_cast<double>(g[r * f + c] * (xd[r * f + c] - m[c]) * inv_std[c]);
+    });
+    for (int64_t c = 0; c < f; ++c) {
+      db[c] = static_cast<float>(sum_[static_cast<size_t>(c)]);
+      dg[c] = static_cast<float>(sum2_[static_cast<size_t>(c)]);
+    }
     if (dx) {
       dx->resize(x.shape());
-      for (int64_t r = 0; r < n; ++r)
-        for (int64_t c = 0; c < f; ++c) dx->data()[r * f + c] = g[r * f + c] * gamma[c] * inv_std_[static_cast<size_t>(c)];
+      float* d = dx->data();
+      over_rows(n, f, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = 0; c < f; ++c) d[r * f + c] = g[r * f + c] * gamma[c] * inv_std[c];
+      });
     }
     return;
   }
   const float* xh = xhat_.data();
-  sum_.assign(static_cast<size_t>(f), 0.0);   // sum of dy
-  sum2_.assign(static_cast<size_t>(f), 0.0);  // sum of dy * xhat
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t c = 0; c < f; ++c) {
-      sum_[static_cast<size_t>(c)] += g[r * f + c];
-      sum2_[static_cast<size_t>(c)] += static_cast<double>(g[r * f + c]) * xh[r * f + c];
-    }
+  column_sums(n, f, partial_, sum_, [&](int64_t r, int64_t c) { return static_cast<double>(g[r * f + c]); });
+  column_sums(n, f, partial_, sum2_,
+              [&](int64_t r, int64_t c) { return static_cast<double>(g[r * f + c]) * xh[r * f + c]; });
   for (int64_t c = 0; c < f; ++c) {
     db[c] = static_cast<float>(sum_[static_cast<size_t>(c)]);
     dg[c] = static_cast<float>(sum2_[static_cast<size_t>(c)]);
@@ -135,13 +180,15 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   dx->resize(x.shape());
   float* d = dx->data();
   const auto inv_n = 1.0 / static_cast<double>(n);
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t c = 0; c < f; ++c) {
-      const size_t cc = static_cast<size_t>(c);
-      // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
-      d[r * f + c] = static_cast<float>(gamma[c] * inv_std_[cc] *
-                                        (g[r * f + c] - sum_[cc] * inv_n - xh[r * f + c] * sum2_[cc] * inv_n));
-    }
+  const double* s1 = sum_.data();
+  const double* s2 = sum2_.data();
+  over_rows(n, f, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = 0; c < f; ++c) {
+        // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
+        d[r * f + c] = static_cast<float>(gamma[c] * inv_std[c] * (g[r * f + c] - s1[c] * inv_n - xh[r * f + c] * s2[c] * inv_n));
+      }
+  });
 }
 
 std::unique_ptr<BatchNorm> BatchNorm::from_config(ConfigReader& c) {

@@ -34,6 +34,7 @@ class BatchNorm : public Layer {
   std::vector<float> inv_std_;        // (features)
   std::vector<float> mean_;           // (features) the batch mean, scratch
   std::vector<double> sum_, sum2_;    // (features) scratch
+  std::vector<double> partial_;       // (chunks of rows, features) partial sums, scratch (batch_norm.cpp)
   bool last_train_ = false;
 };
 
