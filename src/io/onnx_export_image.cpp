@@ -9,6 +9,7 @@
 
 #include "../layers/window.hpp"
 #include "nnlab/error.hpp"
+#include "onnx_kernel_layout.hpp"
 #include "onnx_exporter.hpp"
 
 namespace nnlab::onnx_export_detail {
@@ -56,14 +57,7 @@ std::string conv2d(Graph& g, const std::string& scope, const nlohmann::json& con
                    const std::string& kernel_name, const NamedTensor& kernel, const std::string& bias, const std::string& x) {
   // nnlab's kernel (kh, kw, c, f) -> ONNX's (f, c, kh, kw).
   const int64_t kh = kernel.shape.at(0), kw = kernel.shape.at(1), c = kernel.shape.at(2), f = kernel.shape.at(3);
-  std::vector<float> oihw(kernel.value.size());
-  for (int64_t y = 0; y < kh; ++y)
-    for (int64_t z = 0; z < kw; ++z)
-      for (int64_t i = 0; i < c; ++i)
-        for (int64_t o = 0; o < f; ++o) {
-          const auto to = static_cast<size_t>(((o * c + i) * kh + y) * kw + z), from = static_cast<size_t>(((y * kw + z) * c + i) * f + o);
-          oihw[to] = kernel.value[from];
-        }
+  const std::vector<float> oihw = permute_kernel(kernel.value, kh, kw, c, f, true);
   std::vector<std::string> inputs{x, g.float_initializer(kernel_name, {f, c, kh, kw}, oihw.data())};
   if (!bias.empty()) inputs.push_back(bias);
   onnx::NodeProto* n = nullptr;

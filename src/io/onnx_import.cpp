@@ -56,10 +56,7 @@ Model Importer::run(std::map<std::string, std::string>* metadata) {
   check(g_.output_size() == 1, source_ + ": the graph has " + std::to_string(g_.output_size()) +
                                    " outputs; nnlab reads a model with one");
   Shape input = input_shape();
-  dims_.assign(input.begin(), input.end());
-  rank_ = input.size() + 1;
-  features_ = 1;
-  for (int64_t d : input) features_ = features_ > std::numeric_limits<int64_t>::max() / d ? -1 : features_ * d;
+  set_dims(std::vector<int64_t>(input.begin(), input.end()));
   for (const auto& n : g_.node())
     if (!aside_.count(&n)) nodes_.push_back(&n);
   for (i_ = 0; i_ < nodes_.size();) step();
@@ -269,10 +266,17 @@ void Importer::step() {
   activation(n, out);
 }
 
+void Importer::set_dims(std::vector<int64_t> d) {
+  dims_ = std::move(d);
+  rank_ = dims_.size() + 1;
+  features_ = 1;
+  for (int64_t v : dims_)
+    if (features_ >= 0) features_ = v != 0 && features_ > std::numeric_limits<int64_t>::max() / v ? -1 : features_ * v;
+}
+
 void Importer::flatten(const onnx::NodeProto& n, const std::string& out) {
   layers_.push_back({{{"type", "flatten"}}, {}, where(n)});
-  rank_ = 2;
-  dims_ = {features_};
+  set_dims({features_});
   cur_ = out;
 }
 
@@ -374,8 +378,7 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
                        {{"kernel", std::move(w)}, {"bias", std::move(*b)}},
                        where(n)});
     cur_ = max->output(0);
-    features_ = shape[1];
-    dims_ = {features_};
+    set_dims({shape[1]});
     i_ += 2;
     return;
   }
@@ -384,8 +387,7 @@ void Importer::dense(const onnx::NodeProto& n, std::string out) {
              where(n)};
   if (b) l.params["bias"] = std::move(*b);
   layers_.push_back(std::move(l));
-  features_ = units;
-  dims_ = {features_};
+  set_dims({units});
   cur_ = out;
 }
 

@@ -7,6 +7,7 @@
 
 #include "../layers/window.hpp"
 #include "onnx_importer.hpp"
+#include "onnx_kernel_layout.hpp"
 
 namespace nnlab::onnx_import_detail {
 
@@ -26,13 +27,6 @@ std::vector<int64_t> positive_pair(const std::vector<int64_t>& v, const std::str
 Shape Importer::image() const {
   if (nchw_) return {dims_.at(1), dims_.at(2), dims_.at(0)};
   return {dims_.begin(), dims_.end()};
-}
-
-void Importer::set_dims(std::vector<int64_t> d) {
-  dims_ = std::move(d);
-  rank_ = dims_.size() + 1;
-  features_ = 1;
-  for (int64_t v : dims_) features_ = features_ < 0 || v > std::numeric_limits<int64_t>::max() / features_ ? -1 : features_ * v;
 }
 
 void Importer::need_nchw(const onnx::NodeProto& n) {
@@ -109,15 +103,7 @@ void Importer::conv(const onnx::NodeProto& n, const std::string& out) {
   const std::vector<int64_t> strides = positive_pair(attr_ints(n, "strides", {1, 1}), where(n) + ": strides");
   const std::vector<int64_t> dilations = positive_pair(attr_ints(n, "dilations", {1, 1}), where(n) + ": dilations");
   const std::string pad = padding(n, size, strides, dilations);
-  // ONNX's (f, c, kh, kw) -> nnlab's (kh, kw, c, f).
-  Weights hwio{{kh, kw, c, f}, std::vector<float>(w.values.size())};
-  for (int64_t o = 0; o < f; ++o)
-    for (int64_t i = 0; i < c; ++i)
-      for (int64_t y = 0; y < kh; ++y)
-        for (int64_t z = 0; z < kw; ++z) {
-          const auto to = static_cast<size_t>(((y * kw + z) * c + i) * f + o), from = static_cast<size_t>(((o * c + i) * kh + y) * kw + z);
-          hwio.values[to] = w.values[from];
-        }
+  Weights hwio{{kh, kw, c, f}, permute_kernel(w.values, kh, kw, c, f, false)};
   LayerOut l{{{"type", "conv2d"},
               {"filters", f},
               {"kernel_size", size},
