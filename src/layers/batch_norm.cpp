@@ -60,21 +60,26 @@ constexpr int64_t kChunk = 256;
 
 bool on_pool(int64_t rows, int64_t features) { return rows * features >= (int64_t{1} << 15) && !omp_in_parallel(); }
 
-// out[c] = the sum over rows r of term(r, c), c < features, in double, chunk by chunk.
-template <class Term>
-void column_sums(int64_t rows, int64_t features, std::vector<double>& partial, std::vector<double>& out, Term term) {
+// out[k][c] = the sum over rows r of term_k(r, c), c < features, in double, chunk by chunk. `add(r, p)`
+// adds row r's terms into p[k * features + c]; the K sums share one pass over the rows.
+template <int K, class Add>
+void column_sums(int64_t rows, int64_t features, std::vector<double>& partial, std::vector<double>* const (&out)[K],
+                 Add add) {
   const int64_t chunks = (rows + kChunk - 1) / kChunk;
-  partial.assign(static_cast<size_t>(chunks * features), 0.0);
+  const int64_t width = K * features;
+  partial.assign(static_cast<size_t>(chunks * width), 0.0);
 #pragma omp parallel for schedule(static) if (on_pool(rows, features))
   for (int64_t k = 0; k < chunks; ++k) {
-    double* p = partial.data() + k * features;
+    double* p = partial.data() + k * width;
     const int64_t end = std::min(rows, (k + 1) * kChunk);
-    for (int64_t r = k * kChunk; r < end; ++r)
-      for (int64_t c = 0; c < features; ++c) p[c] += term(r, c);
+    for (int64_t r = k * kChunk; r < end; ++r) add(r, p);
   }
-  out.assign(static_cast<size_t>(features), 0.0);
-  for (int64_t k = 0; k < chunks; ++k)
-    for (int64_t c = 0; c < features; ++c) out[static_cast<size_t>(c)] += partial[static_cast<size_t>(k * features + c)];
+  for (int j = 0; j < K; ++j) {
+    std::vector<double>& o = *out[j];
+    o.assign(static_cast<size_t>(features), 0.0);
+    for (int64_t k = 0; k < chunks; ++k)
+      for (int64_t c = 0; c < features; ++c) o[static_cast<size_t>(c)] += partial[static_cast<size_t>(k * width + j * features + c)];
+  }
 }
 
 // body(r0, r1) over rows [r0, r1), on the thread pool when the pass is large.
@@ -109,19 +114,34 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
       inv_std[c] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
       mean[c] = moving_mean_.value[static_cast<size_t>(c)];
     }
-    over_rows(n, f, [&](int64_t r0, int64_t r1) {
+    over_rows(n, f, [=](int64_t r0, int64_t r1) {
+      const float* __restrict in = xd;
+      float* __restrict out = yd;
+      const float* __restrict m = mean;
+      const float* __restrict s = inv_std;
+      const float* __restrict gg = g;
+      const float* __restrict bb = b;
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = 0; c < f; ++c) yd[r * f + c] = g[c] * (xd[r * f + c] - mean[c]) * inv_std[c] + b[c];
+#pragma omp simd
+        for (int64_t c = 0; c < f; ++c) out[r * f + c] = gg[c] * (in[r * f + c] - m[c]) * s[c] + bb[c];
     });
     return;
   }
-  column_sums(n, f, partial_, sum_, [&](int64_t r, int64_t c) { return static_cast<double>(xd[r * f + c]); });
-  for (int64_t c = 0; c < f; ++c) mean[c] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
-  column_sums(n, f, partial_, sum2_, [&](int64_t r, int64_t c) {
-    const double d = xd[r * f + c] - mean[c];
-    return d * d;
+  column_sums<1>(n, f, partial_, {&sum_}, [=](int64_t r, double* __restrict p) {
+    const float* __restrict row = xd + r * f;
+#pragma omp simd
+    for (int64_t c = 0; c < f; ++c) p[c] += static_cast<double>(row[c]);
   });
-  xhat_.resize(x.shape());
+  for (int64_t c = 0; c < f; ++c) mean[c] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
+  column_sums<1>(n, f, partial_, {&sum2_}, [=](int64_t r, double* __restrict p) {
+    const float* __restrict row = xd + r * f;
+    const float* __restrict m = mean;
+#pragma omp simd
+    for (int64_t c = 0; c < f; ++c) {
+      const double d = row[c] - m[c];
+      p[c] += d * d;
+    }
+  });
   for (int64_t c = 0; c < f; ++c) {
     const auto var = static_cast<float>(sum2_[static_cast<size_t>(c)] / static_cast<double>(n));
     inv_std[c] = 1.0f / std::sqrt(var + epsilon_);
@@ -130,12 +150,20 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
     mm = momentum_ * mm + (1.0f - momentum_) * mean[c];
     mv = momentum_ * mv + (1.0f - momentum_) * var;
   }
-  float* xh = xhat_.data();
-  over_rows(n, f, [&](int64_t r0, int64_t r1) {
+  // The normalised input xhat = (x - mean) * inv_std is not kept: backward recomputes it from x with
+  // the same float operations, which costs less than writing and reading it back.
+  over_rows(n, f, [=](int64_t r0, int64_t r1) {
+    const float* __restrict in = xd;
+    float* __restrict out = yd;
+    const float* __restrict m = mean;
+    const float* __restrict s = inv_std;
+    const float* __restrict gg = g;
+    const float* __restrict bb = b;
     for (int64_t r = r0; r < r1; ++r)
+#pragma omp simd
       for (int64_t c = 0; c < f; ++c) {
-        xh[r * f + c] = (xd[r * f + c] - mean[c]) * inv_std[c];
-        yd[r * f + c] = g[c] * xh[r * f + c] + b[c];
+        const float xh = (in[r * f + c] - m[c]) * s[c];
+        out[r * f + c] = gg[c] * xh + bb[c];
       }
   });
 }
@@ -150,9 +178,11 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   if (!last_train_) {  // inference statistics are constants: y = gamma * (x - m) * s + beta
     const float* xd = x.data();
     const float* m = moving_mean_.value.data();
-    column_sums(n, f, partial_, sum_, [&](int64_t r, int64_t c) { return static_cast<double>(g[r * f + c]); });
-    column_sums(n, f, partial_, sum2_, [&](int64_t r, int64_t c) {
-      return static_cast<double>(g[r * f + c] * (xd[r * f + c] - m[c]) * inv_std[c]);
+    column_sums<2>(n, f, partial_, {&sum_, &sum2_}, [=](int64_t r, double* p) {
+      for (int64_t c = 0; c < f; ++c) {
+        p[c] += static_cast<double>(g[r * f + c]);
+        p[f + c] += static_cast<double>(g[r * f + c] * (xd[r * f + c] - m[c]) * inv_std[c]);
+      }
     });
     for (int64_t c = 0; c < f; ++c) {
       db[c] = static_cast<float>(sum_[static_cast<size_t>(c)]);
@@ -168,10 +198,21 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
     }
     return;
   }
-  const float* xh = xhat_.data();
-  column_sums(n, f, partial_, sum_, [&](int64_t r, int64_t c) { return static_cast<double>(g[r * f + c]); });
-  column_sums(n, f, partial_, sum2_,
-              [&](int64_t r, int64_t c) { return static_cast<double>(g[r * f + c]) * xh[r * f + c]; });
+  const float* xd = x.data();
+  const float* mean = mean_.data();
+  // One pass for both sums: sum(dy) and sum(dy * xhat), xhat recomputed as forward computed it.
+  column_sums<2>(n, f, partial_, {&sum_, &sum2_}, [=](int64_t r, double* __restrict p) {
+    const float* __restrict dyr = g + r * f;
+    const float* __restrict xr = xd + r * f;
+    const float* __restrict m = mean;
+    const float* __restrict s = inv_std;
+#pragma omp simd
+    for (int64_t c = 0; c < f; ++c) {
+      const float xh = (xr[c] - m[c]) * s[c];
+      p[c] += static_cast<double>(dyr[c]);
+      p[f + c] += static_cast<double>(dyr[c]) * xh;
+    }
+  });
   for (int64_t c = 0; c < f; ++c) {
     db[c] = static_cast<float>(sum_[static_cast<size_t>(c)]);
     dg[c] = static_cast<float>(sum2_[static_cast<size_t>(c)]);
@@ -182,11 +223,19 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   const auto inv_n = 1.0 / static_cast<double>(n);
   const double* s1 = sum_.data();
   const double* s2 = sum2_.data();
-  over_rows(n, f, [&](int64_t r0, int64_t r1) {
+  over_rows(n, f, [=](int64_t r0, int64_t r1) {
+    const float* __restrict dyd = g;
+    const float* __restrict in = xd;
+    float* __restrict out = d;
+    const float* __restrict m = mean;
+    const float* __restrict s = inv_std;
+    const float* __restrict gm = gamma;
     for (int64_t r = r0; r < r1; ++r)
+#pragma omp simd
       for (int64_t c = 0; c < f; ++c) {
         // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
-        d[r * f + c] = static_cast<float>(gamma[c] * inv_std[c] * (g[r * f + c] - s1[c] * inv_n - xh[r * f + c] * s2[c] * inv_n));
+        const float xh = (in[r * f + c] - m[c]) * s[c];
+        out[r * f + c] = static_cast<float>(gm[c] * s[c] * (dyd[r * f + c] - s1[c] * inv_n - xh * s2[c] * inv_n));
       }
   });
 }

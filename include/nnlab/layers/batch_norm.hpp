@@ -30,9 +30,8 @@ class BatchNorm : public Layer {
   int64_t features_ = 0;    // the last axis: features, or channels
   int64_t per_sample_ = 0;  // values per sample
   ParamView gamma_, beta_, moving_mean_, moving_var_;
-  Tensor xhat_;                       // the input's shape, last training pass
   std::vector<float> inv_std_;        // (features)
-  std::vector<float> mean_;           // (features) the batch mean, scratch
+  std::vector<float> mean_;           // (features) the last forward's mean (backward recomputes xhat)
   std::vector<double> sum_, sum2_;    // (features) scratch
   std::vector<double> partial_;       // (chunks of rows, features) partial sums, scratch (batch_norm.cpp)
   bool last_train_ = false;
