@@ -90,6 +90,26 @@ void over_rows(int64_t rows, int64_t features, Body body) {
   for (int64_t k = 0; k < chunks; ++k) body(k * kChunk, std::min(rows, (k + 1) * kChunk));
 }
 
+// y = gamma * xhat + beta with xhat = (x - mean) * inv_std, row by row (backward recomputes xhat
+// with the same operations).
+void normalize(int64_t n, int64_t f, const float* xd, float* yd, const float* mean, const float* inv_std,
+               const float* gamma, const float* beta) {
+  over_rows(n, f, [=](int64_t r0, int64_t r1) {
+    const float* __restrict in = xd;
+    float* __restrict out = yd;
+    const float* __restrict m = mean;
+    const float* __restrict s = inv_std;
+    const float* __restrict gg = gamma;
+    const float* __restrict bb = beta;
+    for (int64_t r = r0; r < r1; ++r)
+#pragma omp simd
+      for (int64_t c = 0; c < f; ++c) {
+        const float xh = (in[r * f + c] - m[c]) * s[c];
+        out[r * f + c] = gg[c] * xh + bb[c];
+      }
+  });
+}
+
 }  // namespace
 
 void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
@@ -114,17 +134,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
       inv_std[c] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
       mean[c] = moving_mean_.value[static_cast<size_t>(c)];
     }
-    over_rows(n, f, [=](int64_t r0, int64_t r1) {
-      const float* __restrict in = xd;
-      float* __restrict out = yd;
-      const float* __restrict m = mean;
-      const float* __restrict s = inv_std;
-      const float* __restrict gg = g;
-      const float* __restrict bb = b;
-      for (int64_t r = r0; r < r1; ++r)
-#pragma omp simd
-        for (int64_t c = 0; c < f; ++c) out[r * f + c] = gg[c] * (in[r * f + c] - m[c]) * s[c] + bb[c];
-    });
+    normalize(n, f, xd, yd, mean, inv_std, g, b);
     return;
   }
   column_sums<1>(n, f, partial_, {&sum_}, [=](int64_t r, double* __restrict p) {
@@ -150,22 +160,9 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
     mm = momentum_ * mm + (1.0f - momentum_) * mean[c];
     mv = momentum_ * mv + (1.0f - momentum_) * var;
   }
-  // The normalised input xhat = (x - mean) * inv_std is not kept: backward recomputes it from x with
-  // the same float operations, which costs less than writing and reading it back.
-  over_rows(n, f, [=](int64_t r0, int64_t r1) {
-    const float* __restrict in = xd;
-    float* __restrict out = yd;
-    const float* __restrict m = mean;
-    const float* __restrict s = inv_std;
-    const float* __restrict gg = g;
-    const float* __restrict bb = b;
-    for (int64_t r = r0; r < r1; ++r)
-#pragma omp simd
-      for (int64_t c = 0; c < f; ++c) {
-        const float xh = (in[r * f + c] - m[c]) * s[c];
-        out[r * f + c] = gg[c] * xh + bb[c];
-      }
-  });
+  // The normalised input xhat is not kept: backward recomputes it from x with the same float
+  // operations, which costs less than writing and reading it back.
+  normalize(n, f, xd, yd, mean, inv_std, g, b);
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
