@@ -172,32 +172,10 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   float* db = beta_.grad.data();
   const float* gamma = gamma_.value.data();
   const float* inv_std = inv_std_.data();
-  if (!last_train_) {  // inference statistics are constants: y = gamma * (x - m) * s + beta
-    const float* xd = x.data();
-    const float* m = moving_mean_.value.data();
-    column_sums<2>(n, f, partial_, {&sum_, &sum2_}, [=](int64_t r, double* p) {
-      for (int64_t c = 0; c < f; ++c) {
-        p[c] += static_cast<double>(g[r * f + c]);
-        p[f + c] += static_cast<double>(g[r * f + c] * (xd[r * f + c] - m[c]) * inv_std[c]);
-      }
-    });
-    for (int64_t c = 0; c < f; ++c) {
-      db[c] = static_cast<float>(sum_[static_cast<size_t>(c)]);
-      dg[c] = static_cast<float>(sum2_[static_cast<size_t>(c)]);
-    }
-    if (dx) {
-      dx->resize(x.shape());
-      float* d = dx->data();
-      over_rows(n, f, [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r)
-          for (int64_t c = 0; c < f; ++c) d[r * f + c] = g[r * f + c] * gamma[c] * inv_std[c];
-      });
-    }
-    return;
-  }
   const float* xd = x.data();
+  // Forward left the statistics it normalised with: the batch's in training, the moving ones at
+  // inference. One pass for both sums, sum(dy) and sum(dy * xhat), xhat recomputed as forward did.
   const float* mean = mean_.data();
-  // One pass for both sums: sum(dy) and sum(dy * xhat), xhat recomputed as forward computed it.
   column_sums<2>(n, f, partial_, {&sum_, &sum2_}, [=](int64_t r, double* __restrict p) {
     const float* __restrict dyr = g + r * f;
     const float* __restrict xr = xd + r * f;
@@ -217,6 +195,13 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   if (!dx) return;
   dx->resize(x.shape());
   float* d = dx->data();
+  if (!last_train_) {  // inference statistics are constants, so dx = dy * gamma * inv_std
+    over_rows(n, f, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = 0; c < f; ++c) d[r * f + c] = g[r * f + c] * gamma[c] * inv_std[c];
+    });
+    return;
+  }
   const auto inv_n = 1.0 / static_cast<double>(n);
   const double* s1 = sum_.data();
   const double* s2 = sum2_.data();
