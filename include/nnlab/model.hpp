@@ -97,6 +97,7 @@ class Model {
   std::vector<int64_t> layer_trainable_;  // each layer's values in params_ (its share of the flat buffer)
   std::vector<Tensor> acts_;       // acts_[i] is the output of layer i (batch, ...)
   std::vector<Tensor> grad_bufs_;  // two scratch tensors for dL/d(activations), alternated
+  std::vector<char> relu_fused_;   // relu_fused_[i]: layer i + 1 applies layer i's relu derivative (fuse_input_relu)
   const Tensor* input_ = nullptr;  // the batch of the last forward call
   Shape input_shape_, output_shape_;
   std::vector<float> params_, grads_, state_;

@@ -195,10 +195,16 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   if (!dx) return;
   dx->resize(x.shape());
   float* d = dx->data();
+  // After a relu (fuse_input_relu), dx is relu's input gradient: zero where the relu output x is not
+  // positive, which is the mask relu's own backward would apply.
+  const bool mask = input_relu_;
   if (!last_train_) {  // inference statistics are constants, so dx = dy * gamma * inv_std
     over_rows(n, f, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = 0; c < f; ++c) d[r * f + c] = g[r * f + c] * gamma[c] * inv_std[c];
+        for (int64_t c = 0; c < f; ++c) {
+          const float v = g[r * f + c] * gamma[c] * inv_std[c];
+          d[r * f + c] = !mask || xd[r * f + c] > 0.0f ? v : 0.0f;
+        }
     });
     return;
   }
@@ -217,7 +223,8 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
       for (int64_t c = 0; c < f; ++c) {
         // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
         const float xh = (in[r * f + c] - m[c]) * s[c];
-        out[r * f + c] = static_cast<float>(gm[c] * s[c] * (dyd[r * f + c] - s1[c] * inv_n - xh * s2[c] * inv_n));
+        const auto v = static_cast<float>(gm[c] * s[c] * (dyd[r * f + c] - s1[c] * inv_n - xh * s2[c] * inv_n));
+        out[r * f + c] = !mask || in[r * f + c] > 0.0f ? v : 0.0f;
       }
   });
 }

@@ -23,6 +23,9 @@ class BatchNorm : public Layer {
   void forward(const Tensor& x, Tensor& y, Mode mode, Rng& rng) override;
   void backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor* dx,
                 bool dy_is_preactivation) override;
+  // After a relu (a conv2d's or dense layer's own, or an activation layer), dx takes relu's mask
+  // (x > 0) in its own pass: the layer before skips a read and write of the whole tensor.
+  bool fuse_input_relu() override { return input_relu_ = true; }
   nlohmann::json config() const override;
 
  private:
@@ -35,6 +38,7 @@ class BatchNorm : public Layer {
   std::vector<double> sum_, sum2_;    // (features) scratch
   std::vector<double> partial_;       // (chunks of rows, features) partial sums, scratch (batch_norm.cpp)
   bool last_train_ = false;
+  bool input_relu_ = false;  // the input is a relu's output: backward applies relu's derivative to dx
 };
 
 }  // namespace nnlab

@@ -61,6 +61,11 @@ class Layer {
   virtual std::string output_activation() const { return ""; }
   // The values before the output activation from the last forward call (logits), or null.
   virtual const Tensor* preactivation(const Tensor& /*x*/) const { return nullptr; }
+  // Model::build calls this when the layer before ends in relu (output_activation() == "relu"). A
+  // layer that returns true multiplies the dx of its backward by relu's derivative, (x > 0) of its own
+  // input, in a pass it makes anyway; the model then gives the layer before dy_is_preactivation, and
+  // that layer skips its own pass over relu's mask.
+  virtual bool fuse_input_relu() { return false; }
 
   // Architecture as JSON (type plus options), enough to rebuild the layer with make_layer().
   virtual nlohmann::json config() const = 0;
