@@ -449,3 +449,27 @@ TEST(EnsembleCli, EnsembleThenEvaluateAndPredictTheFolder) {
   EXPECT_CONTAINS(bad_set.output, "--members must be at least 2");
   fs::remove_all(dir);
 }
+
+// An ensemble of given models feeds every member the inputs its first member's experiment prepares: a
+// model trained on standardized inputs beside one trained on scaled pixels is refused, naming both.
+TEST(EnsembleCli, ModelsWhoseInputsArePreparedDifferentlyAreRefused) {
+  const fs::path dir = fs::temp_directory_path() / ("nnlab_ens_prep-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  const std::string exp = write_experiment("nnlab_ens_prep.json", small_experiment());
+  for (const char* run : {"scaled", "scaled2", "standardized"}) {
+    const std::string set = std::string(run) == "standardized" ? " --set data.standardize=true" : "";
+    auto t = run_nnlab("train " + exp + set + " --quiet --out " + (dir / run).string());
+    ASSERT_EQ(t.exit_code, 0) << t.output;
+  }
+  auto ok = run_nnlab("ensemble --models " + (dir / "scaled").string() + "," + (dir / "scaled2").string() +
+                      " --quiet --out " + (dir / "ok").string());
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  auto bad = run_nnlab("ensemble --models " + (dir / "scaled").string() + "," + (dir / "standardized").string() +
+                       " --out " + (dir / "bad").string());
+  EXPECT_EQ(bad.exit_code, 1) << bad.output;
+  EXPECT_CONTAINS(bad.output, "standardized/model.safetensors was trained on inputs prepared unlike those of ");
+  EXPECT_CONTAINS(bad.output, "scaled/model.safetensors (standardize true vs false)");
+  EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
+  EXPECT_FALSE(fs::exists(dir / "bad"));
+  fs::remove_all(dir);
+}

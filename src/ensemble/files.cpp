@@ -159,6 +159,7 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
                    {"default_combination", combination_name(default_combination)}, {"combiner", nullptr}};
   std::vector<std::shared_ptr<Model>> loaded;
   std::vector<std::string> files;
+  std::string first_experiment;  // the model file whose experiment the ensemble takes
   for (size_t i = 0; i < models.size(); ++i) {
     files.push_back(model_file(models[i]));
     std::map<std::string, std::string> meta;
@@ -167,8 +168,20 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
       j["input_shape"] = loaded[0]->input_shape();
       j["output_shape"] = loaded[0]->output_shape();
     }
-    if (auto e = meta.find("nnlab.experiment"); e != meta.end() && !j.contains("experiment"))
-      j["experiment"] = parse_json(e->second, files.back() + ": metadata 'nnlab.experiment'");
+    if (auto e = meta.find("nnlab.experiment"); e != meta.end()) {
+      nlohmann::json experiment = parse_json(e->second, files.back() + ": metadata 'nnlab.experiment'");
+      if (!j.contains("experiment")) {
+        j["experiment"] = std::move(experiment);
+        first_experiment = files.back();
+      } else {
+        // The ensemble's data (and its preprocessing) is the first member's; a member that saw its
+        // inputs prepared otherwise would get garbage.
+        const std::string d = detail::preprocessing_difference(
+            Experiment::from_json(experiment, files.back()).data, Experiment::from_json(j["experiment"], first_experiment).data);
+        check(d.empty(), files.back() + " was trained on inputs prepared unlike those of " + first_experiment +
+                             " (" + d + "), and an ensemble gives every member the same inputs");
+      }
+    }
     if (!j.contains("class_names"))
       if (auto names = model_class_names(files.back(), meta); !names.empty()) j["class_names"] = names;
     const std::string name = "member-" + std::to_string(i + 1);
