@@ -5,8 +5,10 @@
 // "onednn" runs the bare convolution_forward (relu post-op), convolution_backward_weights and
 // convolution_backward_data primitives, each in the layout it prefers ("any") with the kernel reordered
 // once before timing: the best these primitives do on these shapes. "nnlab" is Conv2D::forward +
-// Conv2D::backward as the trainer calls them (NHWC tensors, the relu mask, the kernel reordered from
-// Keras's layout and the gradient back every step). GFLOP/s counts the convolution's multiply-adds
+// Conv2D::backward as the trainer calls them in fashion-cnn (NHWC tensors, the kernel reordered from
+// Keras's layout and the gradient back every step; each conv there is followed by batch_norm, which
+// applies the relu's mask in its own dx pass (Layer::fuse_input_relu), so backward gets
+// dy_is_preactivation = true; BM_CnnTrainStep and bench/run_cnn.py time the whole model, mask included). GFLOP/s counts the convolution's multiply-adds
 // only (2 per kernel tap per output for each of the 2 or 3 products), the same figure for both, so
 // their ratio is nnlab's rate as a share of oneDNN's. allocs/step counts nnlab's heap allocations
 // (operator new and malloc of the whole process, oneDNN included) per step after the warm-up: 0 means
@@ -183,7 +185,7 @@ void BM_NnlabConv(benchmark::State& state) {
   for (float& v : dy.span()) v = rng.uniform(-0.01f, 0.01f);
   auto step = [&] {
     layer.forward(x, y, nnlab::Mode::Train, rng);
-    layer.backward(x, y, dy, s.first ? nullptr : &dx, false);
+    layer.backward(x, y, dy, s.first ? nullptr : &dx, true);  // batch_norm follows and takes the mask
   };
   step();
   step();
