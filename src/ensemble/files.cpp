@@ -160,6 +160,7 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
   std::vector<std::shared_ptr<Model>> loaded;
   std::vector<std::string> files;
   std::string first_experiment;  // the model file whose experiment the ensemble takes
+  DataSpec first_data;           // and that experiment's [data]
   for (size_t i = 0; i < models.size(); ++i) {
     files.push_back(model_file(models[i]));
     std::map<std::string, std::string> meta;
@@ -170,14 +171,15 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
     }
     if (auto e = meta.find("nnlab.experiment"); e != meta.end()) {
       nlohmann::json experiment = parse_json(e->second, files.back() + ": metadata 'nnlab.experiment'");
+      const DataSpec data = Experiment::from_json(experiment, files.back()).data;
       if (!j.contains("experiment")) {
         j["experiment"] = std::move(experiment);
         first_experiment = files.back();
+        first_data = data;
       } else {
         // The ensemble's data (and its preprocessing) is the first member's; a member that saw its
         // inputs prepared otherwise would get garbage.
-        const std::string d = detail::preprocessing_difference(
-            Experiment::from_json(experiment, files.back()).data, Experiment::from_json(j["experiment"], first_experiment).data);
+        const std::string d = detail::preprocessing_difference(data, first_data);
         check(d.empty(), files.back() + " was trained on inputs prepared unlike those of " + first_experiment +
                              " (" + d + "), and an ensemble gives every member the same inputs");
       }
