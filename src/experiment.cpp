@@ -16,6 +16,7 @@
 #include "nnlab/kernels/gemm.hpp"
 #include "nnlab/losses/loss.hpp"
 #include "nnlab/optimizers/optimizer.hpp"
+#include "nnlab/text.hpp"
 #include "nnlab/training/callbacks.hpp"
 #include "nnlab/training/schedules.hpp"
 
@@ -265,10 +266,12 @@ Experiment Experiment::from_json(const nlohmann::json& config, const std::string
   if (top.has("loss")) e.train.loss_options = top.raw("loss");
   for (auto [key, field] : {std::pair{"early_stopping", &e.early_stopping}, std::pair{"reduce_lr_on_plateau", &e.reduce_lr_on_plateau},
                             std::pair{"swa", &e.swa}, std::pair{"swap_ema_weights", &e.swap_ema_weights},
-                            std::pair{"schedule", &e.schedule}, std::pair{"augment", &e.augment}})
+                            std::pair{"schedule", &e.schedule}, std::pair{"augment", &e.augment},
+                            std::pair{"distill", &e.distill}})
     if (top.has(key)) *field = top.raw(key);
   top.finish();
   make_callbacks(e);  // validates the callback tables now, before any data is loaded
+  if (!e.distill.is_null()) read_distill(e);
   if (!e.augment.is_null()) ImageAugmenter::from_json(e.augment, source + " [augment]");
   try {
     make_loss(e.train.loss, e.train.loss_options);
@@ -345,6 +348,39 @@ std::vector<std::unique_ptr<Callback>> make_callbacks(const Experiment& e) {
     out.push_back(construct_at<StochasticWeightAveraging>(c, o));
   }
   return out;
+}
+
+DistillSpec read_distill(const Experiment& e) {
+  ConfigReader c(e.distill, e.source + " [distill]");
+  DistillSpec d;
+  check(c.has("teacher"), c.where() + ": 'teacher' is required: a trained run folder or model file (or a list of "
+                                      "them), e.g. teacher = \"runs/fashion-cnn\"");
+  const nlohmann::json& t = c.raw("teacher");
+  const auto add = [&](const nlohmann::json& v) {
+    check(v.is_string() && !v.get<std::string>().empty(),
+          c.where() + ": 'teacher' must be a run folder or model file, or a list of them, got " + v.dump());
+    d.teachers.push_back(v.get<std::string>());
+  };
+  if (t.is_array()) {
+    check(!t.empty(), c.where() + ": 'teacher' is an empty list; name at least one trained run folder or model file");
+    for (const auto& v : t) add(v);
+  } else {
+    add(t);
+  }
+  d.options.temperature = c.get<double>("temperature", d.options.temperature);
+  d.options.student_loss_weight = c.get<double>("student_loss_weight", d.options.student_loss_weight);
+  c.finish();
+  check(d.options.temperature > 0, c.where() + ": temperature must be positive, got " + number_str(d.options.temperature));
+  check(d.options.student_loss_weight >= 0 && d.options.student_loss_weight <= 1,
+        c.where() + ": student_loss_weight must be in [0, 1], got " + number_str(d.options.student_loss_weight));
+  return d;
+}
+
+std::string preprocessing_difference(const DataSpec& a, const DataSpec& b) {
+  auto tf = [](bool v) { return std::string(v ? "true" : "false"); };
+  if (a.scale != b.scale) return "scale " + tf(a.scale) + " vs " + tf(b.scale);
+  if (a.standardize != b.standardize) return "standardize " + tf(a.standardize) + " vs " + tf(b.standardize);
+  return "";
 }
 
 Experiment Experiment::load(const std::string& name_or_path, const std::vector<std::string>& overrides) {

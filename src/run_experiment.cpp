@@ -10,6 +10,7 @@
 #include <optional>
 #include <unistd.h>
 
+#include "nnlab/config_reader.hpp"
 #include "nnlab/data/augment.hpp"
 #include "nnlab/data/source.hpp"
 #include "nnlab/dist/communicator.hpp"
@@ -68,7 +69,8 @@ nlohmann::json experiment_settings(const Experiment& e) {
                                   (e.train.validation_split > 0 ? ", validation split " + number_str(e.train.validation_split) : "")});
   for (const auto& [k, v] : {std::pair{"schedule", &e.schedule}, std::pair{"early stopping", &e.early_stopping},
                              std::pair{"reduce lr on plateau", &e.reduce_lr_on_plateau}, std::pair{"weight averaging (swa)", &e.swa},
-                             std::pair{"validation of the ema weights", &e.swap_ema_weights}, std::pair{"augmentation", &e.augment}})
+                             std::pair{"validation of the ema weights", &e.swap_ema_weights}, std::pair{"augmentation", &e.augment},
+                             std::pair{"distillation", &e.distill}})
     if (!v->is_null()) rows.push_back({k, *v});
   rows.push_back({"seed", std::to_string(e.seed)});
   return rows;
@@ -127,6 +129,38 @@ std::pair<std::shared_ptr<Dataset>, std::shared_ptr<Dataset>> split_validation(c
   check(train->size() >= 1, e.source + " [train]: validation_split " + number_str(e.train.validation_split) +
                                 " leaves no training samples");
   return {train, validation};
+}
+
+// [distill]'s teachers, loaded and checked against the student: the same input and output sizes, a
+// softmax output, and inputs prepared the same way (a teacher given differently scaled inputs would
+// teach garbage).
+std::unique_ptr<Distiller> load_distiller(const Experiment& e, const Model& student) {
+  const DistillSpec d = read_distill(e);
+  std::vector<std::shared_ptr<Model>> teachers;
+  for (const auto& t : d.teachers) {
+    const std::string where = e.source + " [distill]: teacher '" + t + "'";
+    const std::string file = model_file(t);
+    std::error_code ec;
+    check(fs::is_regular_file(file, ec),
+          where + ": no model at " + file + "; train the teacher first, e.g. `nnlab train fashion-cnn --out " + t + "`");
+    std::map<std::string, std::string> meta;
+    auto m = std::make_shared<Model>(load_model(file, &meta));
+    check(shape_size(m->input_shape()) == shape_size(student.input_shape()),
+          where + ": its input " + shape_str(m->input_shape()) + " does not hold as many values as the student's " +
+              shape_str(student.input_shape()));
+    check(m->output_shape() == student.output_shape(), where + ": its output " + shape_str(m->output_shape()) +
+                                                           " differs from the student's " + shape_str(student.output_shape()));
+    check(m->output_activation() == "softmax",
+          where + ": its last layer's activation is '" + m->output_activation() + "'; a teacher ends in softmax");
+    if (auto it = meta.find("nnlab.experiment"); it != meta.end()) {
+      const nlohmann::json config = parse_json(it->second, file + ": metadata 'nnlab.experiment'");
+      const std::string diff = preprocessing_difference(Experiment::from_json(config, file).data, e.data);
+      check(diff.empty(), where + " was trained on inputs prepared unlike the student's (" + diff +
+                              "), and a teacher is given the student's inputs");
+    }
+    teachers.push_back(std::move(m));
+  }
+  return std::make_unique<Distiller>(std::move(teachers), d.options);
 }
 
 // A schedule whose rate is infinite or negative at some step of this run (on `samples` training
@@ -246,6 +280,14 @@ RunResult run_experiment(const Experiment& e, const RunOptions& options) {
                   make_optimizer(e.train.optimizer, e.train.optimizer_options));
   trainer.check_data(*data.train);
   if (data.test) trainer.check_data(*data.test);
+  if (!e.distill.is_null()) {
+    try {
+      trainer.set_distiller(load_distiller(e, *model));
+    } catch (const Error& err) {
+      const std::string what = err.what();
+      throw Error(what.rfind(e.source, 0) == 0 ? what : e.source + " [distill]: " + what);
+    }
+  }
   const auto callbacks = make_callbacks(e);
   const auto [train, validation] = split_validation(e, data);
   check_schedule(e, train->size());

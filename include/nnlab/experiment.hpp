@@ -14,6 +14,7 @@
 #include "nnlab/model.hpp"
 #include "nnlab/report/diagnosis.hpp"
 #include "nnlab/training/callback.hpp"
+#include "nnlab/training/distillation.hpp"
 #include "nnlab/training/history.hpp"
 
 namespace nnlab {
@@ -72,6 +73,9 @@ struct Experiment {
   // (stochastic weight averaging) and [swap_ema_weights] (validate the use_ema average; Keras's
   // SwapEMAWeights, an empty table).
   nlohmann::json early_stopping, reduce_lr_on_plateau, swa, swap_ema_weights, schedule, augment;
+  // [distill]: learn from trained teachers as well as from the labels (training/distillation.hpp):
+  // teacher = a run folder or model file, or a list of them; temperature; student_loss_weight.
+  nlohmann::json distill;
   nlohmann::json config;  // the whole resolved config, as saved in the run folder
 
   // Validates everything (unknown keys, bad values) up front, naming the source file and key.
@@ -79,6 +83,17 @@ struct Experiment {
   // load + overrides + validate.
   static Experiment load(const std::string& name_or_path, const std::vector<std::string>& overrides = {});
 };
+
+// How two [data] tables prepare the inputs differently (scale, standardize), "" when alike: models
+// that are given the same inputs (an ensemble's members, a student and its teachers) must agree.
+std::string preprocessing_difference(const DataSpec& a, const DataSpec& b);
+
+// [distill] read and checked: the teachers' paths as written and the options.
+struct DistillSpec {
+  std::vector<std::string> teachers;
+  DistillOptions options;
+};
+DistillSpec read_distill(const Experiment& e);
 
 struct LoadedData {
   InMemoryDataset train;

@@ -41,6 +41,7 @@
 #include "nnlab/tensor.hpp"
 #include "nnlab/training/callback.hpp"
 #include "nnlab/training/callbacks.hpp"
+#include "nnlab/training/distillation.hpp"
 #include "nnlab/training/history.hpp"
 #include "nnlab/training/progress.hpp"
 #include "nnlab/training/schedules.hpp"

@@ -179,7 +179,7 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
       } else {
         // The ensemble's data (and its preprocessing) is the first member's; a member that saw its
         // inputs prepared otherwise would get garbage.
-        const std::string d = detail::preprocessing_difference(data, first_data);
+        const std::string d = preprocessing_difference(data, first_data);
         check(d.empty(), files.back() + " was trained on inputs prepared unlike those of " + first_experiment +
                              " (" + d + "), and an ensemble gives every member the same inputs");
       }

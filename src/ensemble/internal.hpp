@@ -18,10 +18,6 @@ nlohmann::json write_ensemble_file(const EnsembleSpec& spec, const std::vector<E
                                    const std::filesystem::path& dir, const InMemoryDataset& train,
                                    const Shape& output, int64_t holdout);
 
-// How two [data] tables prepare the inputs differently (scale, standardize), "" when alike: an
-// ensemble feeds every member the same inputs, so its members must agree on these.
-std::string preprocessing_difference(const DataSpec& a, const DataSpec& b);
-
 // Adds the members' train times from their run folders to res.report, then writes table.md,
 // result.json, compare-*.svg and report.html into res.dir.
 void write_ensemble_reports(EnsembleResult& res, const std::vector<EnsembleMemberSpec>& members,

@@ -49,13 +49,6 @@ EnsembleSpec load_ensemble_spec(const std::string& name_or_path, const std::vect
   return s;
 }
 
-std::string detail::preprocessing_difference(const DataSpec& a, const DataSpec& b) {
-  auto tf = [](bool v) { return std::string(v ? "true" : "false"); };
-  if (a.scale != b.scale) return "scale " + tf(a.scale) + " vs " + tf(b.scale);
-  if (a.standardize != b.standardize) return "standardize " + tf(a.standardize) + " vs " + tf(b.standardize);
-  return "";
-}
-
 namespace {
 
 // The fields of [data] that decide what a member sees; "" when equal, else the first difference.
@@ -63,7 +56,7 @@ std::string data_difference(const DataSpec& a, const DataSpec& b) {
   auto q = [](const std::string& s) { return "'" + s + "'"; };
   if (a.dataset != b.dataset) return "dataset " + q(a.dataset) + " vs " + q(b.dataset);
   if (a.dir != b.dir) return "dir " + q(a.dir) + " vs " + q(b.dir);
-  if (std::string d = detail::preprocessing_difference(a, b); !d.empty()) return d;
+  if (std::string d = preprocessing_difference(a, b); !d.empty()) return d;
   if (a.limit != b.limit) return "limit " + std::to_string(a.limit) + " vs " + std::to_string(b.limit);
   if (a.test_limit != b.test_limit) return "test_limit " + std::to_string(a.test_limit) + " vs " + std::to_string(b.test_limit);
   return "";

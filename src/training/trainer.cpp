@@ -86,6 +86,14 @@ void Trainer::check_data(const Dataset& d) const {
   }
 }
 
+void Trainer::set_distiller(std::unique_ptr<Distiller> distiller) {
+  check(!distiller || (objective_.fused() && (loss_->targets() == Targets::Classes || loss_->targets() == Targets::ClassIndices)),
+        "distill: the student must end in a softmax layer trained with categorical_crossentropy or "
+        "sparse_categorical_crossentropy (its loss works from the logits the teachers' are compared with); this model "
+        "ends in '" + model_.output_activation() + "' with loss " + loss_->name());
+  distiller_ = std::move(distiller);
+}
+
 double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, float lr, int64_t global_rows) {
   const auto step_start = std::chrono::steady_clock::now();  // timed with several ranks (the overlap line)
   const int64_t rows = x.rows();
@@ -94,11 +102,13 @@ double Trainer::train_step(const Tensor& x, const Tensor& y, int64_t* correct, f
   if (!dist::active()) {
     const Tensor& out = model_.forward(x, Mode::Train);
     l = objective_.loss_and_gradient(model_, out, y, &grad_);
+    if (distiller_) l = distiller_->combine(x, *model_.output_logits(), l, grad_);
     if (correct) right = count_correct(*loss_, out, y);
     model_.backward(grad_, objective_.fused());
   } else if (rows > 0) {
     const Tensor& out = model_.forward(x, Mode::Train);
     l = objective_.loss_and_gradient(model_, out, y, &grad_);  // the mean over this shard
+    if (distiller_) l = distiller_->combine(x, *model_.output_logits(), l, grad_);
     if (correct) right = count_correct(*loss_, out, y);
     // The shard's mean gradient weighted by its share: summed over the ranks, the global batch's mean.
     reducer_.begin(model_.grads(), static_cast<float>(static_cast<double>(rows) / static_cast<double>(global_rows)));

@@ -16,6 +16,7 @@
 #include "nnlab/training/callback.hpp"
 #include "nnlab/training/history.hpp"
 #include "nnlab/training/learning_rate.hpp"
+#include "nnlab/training/distillation.hpp"
 #include "nnlab/training/objective.hpp"
 
 namespace nnlab {
@@ -90,6 +91,11 @@ class Trainer {
   // plateau cuts from one fit to the next.
   LearningRate& learning_rate() { return rate_; }
   Rng& rng() { return rng_; }
+  // Knowledge distillation ([distill]): every training step also learns from the teachers'
+  // predictions on its batch. Needs a softmax output with a categorical cross-entropy (the loss then
+  // works from the logits); null turns it off.
+  void set_distiller(std::unique_ptr<Distiller> distiller);
+  const Distiller* distiller() const { return distiller_.get(); }
 
  private:
   struct BatchShard {
@@ -110,6 +116,7 @@ class Trainer {
   Objective objective_;  // the loss of the model's outputs, fused with its output activation or not
   LearningRate rate_;
   Tensor grad_;  // dLoss/d(output or logits), reused across steps
+  std::unique_ptr<Distiller> distiller_;  // [distill], or null
   Rng rng_;
   dist::GradientReducer reducer_;  // sums the gradients over data-parallel ranks
   bool interrupted_ = false;       // Ctrl-C, on any rank, by the end of the last step
