@@ -343,6 +343,20 @@ TEST(Ensemble, EvaluatesInMemoryTheModelsItSaves) {
   fs::remove_all(dir);
 }
 
+TEST(EnsembleMembers, AFileNamedTwiceGivesTwoMembersWithDifferentSeeds) {
+  EnsembleSpec s = load_ensemble_spec(write_experiment("nnlab_ens_a.json", small_experiment()), {});
+  const std::string a = write_experiment("nnlab_ens_a.json", small_experiment()),
+                    b = write_experiment("nnlab_ens_b.json", small_experiment(32));
+  s.architectures = {a, b, a, a};
+  const auto members = ensemble_members(s, 1000, {16});
+  ASSERT_EQ(members.size(), 4u);
+  EXPECT_EQ(members[0].config["seed"], 5);  // small_experiment's own seed, as written
+  EXPECT_EQ(members[1].config["seed"], 5);  // another file: its own seed
+  EXPECT_EQ(members[2].config["seed"], 6);
+  EXPECT_EQ(members[3].config["seed"], 7);
+  EXPECT_EQ(members[3].detail, "nnlab_ens_a, seed 7");
+}
+
 // ---- errors -----------------------------------------------------------------------------------
 
 TEST(EnsembleErrors, MembersThatDisagreeInShapeAreRefusedBeforeTraining) {

@@ -100,6 +100,15 @@ std::vector<EnsembleMemberSpec> ensemble_members(const EnsembleSpec& spec, int64
     } catch (const Error& err) {
       throw Error("ensemble member '" + m.name + "' (" + m.detail + "): " + err.what());
     }
+    // A file named again is another member, not a copy: its k-th repeat trains with seed + k.
+    if (!spec.architectures.empty()) {
+      const auto first = spec.architectures.begin();
+      const auto repeats = std::count(first, first + static_cast<std::ptrdiff_t>(i), spec.architectures[i]);
+      if (repeats > 0) {
+        m.config["seed"] = e.seed + static_cast<uint64_t>(repeats);
+        m.detail += ", seed " + std::to_string(e.seed + static_cast<uint64_t>(repeats));
+      }
+    }
     const std::string diff = data_difference(e.data, base.data);
     check(diff.empty(), "ensemble member '" + m.name + "' (" + m.source + ") reads different data from the base " +
                             spec.base_source + " ([data] " + diff + "): every member must take the same inputs");
