@@ -140,7 +140,11 @@ static void make_backward(Conv2D::Plan& p, bool use_bias) {
   p.diff_src = onednn::unbound(p.src_md);
   p.diff_dst = onednn::unbound(p.dst_md);
   p.diff_w_user = onednn::unbound(p.w_user_md);
-  if (use_bias) p.diff_bias = onednn::unbound(p.b_md);
+  // The bias gradient goes to a buffer of the plan's own, aligned to a cache line, and is copied to the
+  // layer's view after: the backward-weights primitive's threads write their halves of it, and in the
+  // model's flat gradient buffer a view can start mid-line, where two threads writing one line took
+  // conv 1 of fashion-cnn from 0.3 to 0.5 ms a step on 2 threads (docs/PERFORMANCE.md).
+  if (use_bias) p.diff_bias = memory(p.b_md, eng);
   // Backward-data reads the kernel the forward pass of this step reordered (the same layout, as oneDNN
   // picks it with the forward's hint): no second reorder. Only a different layout gets its own.
   if (dpd.weights_desc() == p.fwd_pd.weights_desc()) {
@@ -205,8 +209,11 @@ void Conv2D::backward(const Tensor& x, const Tensor& y, const Tensor& dy, Tensor
   p.src.set_data_handle(onednn::handle(x.data()));
   p.diff_dst.set_data_handle(onednn::handle(dz->data()));
   p.diff_w_user.set_data_handle(w_.grad.data());
-  if (opt_.use_bias) p.diff_bias.set_data_handle(b_.grad.data());
   p.bwd_weights.run();
+  if (opt_.use_bias) {
+    const float* db = static_cast<const float*>(p.diff_bias.get_data_handle());
+    std::copy(db, db + f, b_.grad.data());
+  }
   if (p.diff_w_reorder) p.diff_w_reorder.run();
   if (!dx) return;
   dx->resize_rows(n, in_);
