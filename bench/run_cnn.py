@@ -17,7 +17,8 @@ the first and the last epoch (training + validation, as a progress bar counts an
 (all epochs), the process's wall and CPU time (user + sys, of the process and its threads), and the
 best validation accuracy. Target: nnlab's whole run at least 1.5x faster than the faster of PyTorch
 and Keras at batch 128. Then bench_conv's table: nnlab's Conv2D training step as a share of oneDNN's
-primitives alone on the same shapes (target 80%).
+primitives alone on the same shapes (target 80%), from the median times of each side over
+--layer-runs separate bench_conv processes (5), each process's share beside it.
 
     python3 bench/run_cnn.py [--epochs 2] [--limit 0] [--out bench/results/cnn-run-....json]
 """
@@ -51,32 +52,43 @@ def summarise(epochs, wall, cpu):
             "epoch_seconds": [e["seconds"] for e in epochs]}
 
 
-def layer_bench(build, rt, log, threads):
+def layer_bench(build, rt, log, threads, runs):
+    """bench_conv in `runs` separate processes per thread count: on a shared machine one process's
+    times of a cell can sit at either of two levels for its whole life (buffers placed by what it
+    allocated before, the neighbours' load), so each cell reports the median over the processes of
+    each side's time, and every process's share beside it."""
     exe = os.path.join(ROOT, build, "bench", "bench_conv")
     if not os.path.exists(exe):
         print(f"  skipped the layer bench: {exe} is missing (Google Benchmark not found at configure time?)", file=log, flush=True)
         return []
-    rows = []
-    for t in threads:
-        out, _, _ = run([exe, f"--benchmark_filter=(OneDNNConv|NnlabConv)/.*/threads:{t}/", "--benchmark_format=json",
-                          "--benchmark_min_time=1"], t, rt, log)
-        if out:
-            rows += [b for b in json.loads(out)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     table = {}
-    for b in rows:
-        name, rest = b["name"].split("/", 1)
-        args = dict(kv.split(":") for kv in rest.split("/") if ":" in kv)
-        key = (int(args["conv"]), int(args["batch"]), int(args["threads"]))
-        table.setdefault(key, {})["onednn" if name == "BM_OneDNNConv" else "nnlab"] = b
+    for t in threads:
+        for _ in range(runs):
+            out, _, _ = run([exe, f"--benchmark_filter=(OneDNNConv|NnlabConv)/.*/threads:{t}/", "--benchmark_format=json",
+                              "--benchmark_min_time=1"], t, rt, log)
+            if not out:
+                continue
+            for b in json.loads(out)["benchmarks"]:
+                if b.get("run_type", "iteration") != "iteration":
+                    continue
+                name, rest = b["name"].split("/", 1)
+                args = dict(kv.split(":") for kv in rest.split("/") if ":" in kv)
+                key = (int(args["conv"]), int(args["batch"]), int(args["threads"]))
+                table.setdefault(key, {}).setdefault("onednn" if name == "BM_OneDNNConv" else "nnlab", []).append(b)
     out = []
     for (conv, batch, threads), pair in sorted(table.items()):
         if "onednn" not in pair or "nnlab" not in pair:
             continue
-        r = {"conv": conv + 1, "batch": batch, "threads": threads, "shape": pair["nnlab"].get("label", ""),
-             "onednn_gflops": pair["onednn"]["GFLOP/s"], "nnlab_gflops": pair["nnlab"]["GFLOP/s"],
-             "onednn_us": pair["onednn"]["real_time"], "nnlab_us": pair["nnlab"]["real_time"],
-             "nnlab_allocs_per_step": pair["nnlab"].get("allocs/step")}
-        r["share"] = r["nnlab_gflops"] / r["onednn_gflops"]
+        median = lambda xs: sorted(xs)[len(xs) // 2]
+        o_ns, n_ns = median([b["real_time"] for b in pair["onednn"]]), median([b["real_time"] for b in pair["nnlab"]])
+        flop = pair["onednn"][0]["GFLOP/s"] * pair["onednn"][0]["real_time"]  # GFLOP/s x time: the same work on both sides
+        r = {"conv": conv + 1, "batch": batch, "threads": threads, "shape": pair["nnlab"][0].get("label", ""),
+             "processes": min(len(pair["onednn"]), len(pair["nnlab"])),
+             "onednn_gflops": flop / o_ns, "nnlab_gflops": flop / n_ns, "onednn_ns": o_ns, "nnlab_ns": n_ns,
+             "onednn_ns_each": [b["real_time"] for b in pair["onednn"]], "nnlab_ns_each": [b["real_time"] for b in pair["nnlab"]],
+             "nnlab_allocs_per_step": pair["nnlab"][0].get("allocs/step")}
+        r["share"] = o_ns / n_ns
+        r["share_each"] = [a["real_time"] / b["real_time"] for a, b in zip(pair["onednn"], pair["nnlab"])]
         out.append(r)
     return out
 
@@ -91,6 +103,7 @@ def main():
     ap.add_argument("--frameworks", default="nnlab,pytorch,keras")
     ap.add_argument("--python", default=os.path.expanduser("~/.cache/nnlab/interop-venv/bin/python"))
     ap.add_argument("--no-layers", action="store_true", help="skip bench_conv")
+    ap.add_argument("--layer-runs", type=int, default=5, help="bench_conv processes per thread count (medians over them)")
     ap.add_argument("--layers-only", action="store_true", help="only bench_conv")
     ap.add_argument("--no-rt", action="store_true")
     ap.add_argument("--out", default="")
@@ -142,7 +155,7 @@ def main():
                 print(f"  {fw}: first {s['first_step_ms']:.2f} ms/step, last {s['last_step_ms']:.2f}, whole {s['whole_seconds']:.1f}s, "
                       f"cpu {cpu_s:.1f}s, best val {s['best_val_accuracy']:.4f}", file=log, flush=True)
     shutil.rmtree(runs_dir, ignore_errors=True)
-    layers = [] if a.no_layers else layer_bench(a.build, rt, log, threads_list)
+    layers = [] if a.no_layers else layer_bench(a.build, rt, log, threads_list, a.layer_runs)
 
     verdicts = []
     print(f"\nprocessor: {describe(cpu)}")
@@ -166,11 +179,12 @@ def main():
             print(f"| {threads} | {batch} | {ratio:.2f}x | {f'{target}x' if target else '-'} | "
                   f"{'-' if target is None else 'yes' if ratio >= target else 'NO'} |")
     if layers:
-        print(f"\n| conv | shape | batch | threads | oneDNN primitives GFLOP/s | nnlab Conv2D GFLOP/s | share (target {TARGET_LAYER:.0%}) | nnlab allocs/step |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(f"\n| conv | shape | batch | threads | oneDNN primitives GFLOP/s | nnlab Conv2D GFLOP/s | share of the medians (target {TARGET_LAYER:.0%}) | each process's share | nnlab allocs/step |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in layers:
+            each = ", ".join(f"{x:.0%}" for x in r["share_each"])
             print(f"| {r['conv']} | {r['shape']} | {r['batch']} | {r['threads']} | {r['onednn_gflops']:.1f} | {r['nnlab_gflops']:.1f} | "
-                  f"{r['share']:.0%} {'yes' if r['share'] >= TARGET_LAYER else 'NO'} | {r['nnlab_allocs_per_step']} |")
+                  f"{r['share']:.0%} {'yes' if r['share'] >= TARGET_LAYER else 'NO'} | {each} | {r['nnlab_allocs_per_step']:.0f} |")
     doc = {"kind": "cnn_run", "started": started, "processor": cpu, "sched_fifo": rt, "epochs": a.epochs, "limit": a.limit,
            "versions": versions(frameworks=a.python), "results": results, "verdicts": verdicts, "layers": layers}
     if a.out:

@@ -180,7 +180,9 @@ TEST(Distillation, BadTablesAreRefusedNamingTheKey) {
       {{{"teacher", "runs/t"}, {"student_loss_weight", 1.5}}, "student_loss_weight must be in [0, 1], got 1.5"},
       {{{"teacher", "runs/t"}, {"alpha", 0.1}}, "unknown key 'alpha'"},
   };
-  for (const auto& [table, message] : cases) {
+  for (const auto& c : cases) {
+    const nlohmann::json& table = c.first;  // named, not a structured binding: the lambda captures it
+    const std::string& message = c.second;
     const std::string e = error_of([&] { Experiment::from_json(experiment(table), "x.toml"); });
     EXPECT_TRUE(contains(e, "x.toml [distill]")) << e;
     EXPECT_TRUE(contains(e, message)) << table.dump() << ": " << e;
