@@ -317,6 +317,54 @@ TEST(BatchNormChannels, SameOnOneThreadAndTwo) {
   EXPECT_NEAR(sum / static_cast<double>(one.y.size() / 8), beta, 1e-4);
 }
 
+// The sums behind the statistics go a block of 16 channels at a time, the last block narrower, and a
+// pass takes several short rows at once. For 7, 16, 20 and 40 channels (a narrow block alone, one
+// whole block, a whole and a narrow, two whole and a narrow) over 3 chunks of rows, the moving
+// statistics, y and dx (with the relu mask) match a plain row-by-row computation in double.
+TEST(BatchNormChannels, EveryChannelBlockMatchesARowByRowReference) {
+  for (int64_t c : {7, 16, 20, 40}) {
+    SCOPED_TRACE(c);
+    const Shape image{5, 6, c};
+    const int64_t batch = 22, rows = batch * 30;  // 660 rows: chunks of 256, 256 and 148
+    Tensor x = random_tensor(batch_of(batch, image), 61, -1.0f, 3.0f);
+    for (float& v : x.span()) v = std::max(v, 0.0f);  // a relu's output
+    const Tensor dy = random_tensor(batch_of(batch, image), 62);
+    LoneLayer l(bn({{"momentum", 0.0}}), image, 7);  // momentum 0: the moving statistics are the batch's
+    for (float& v : l.value(0)) v = 0.5f + std::abs(v);
+    ASSERT_TRUE(l.layer->fuse_input_relu());
+    Tensor y, dx;
+    Rng rng(1);
+    l.layer->forward(x, y, Mode::Train, rng);
+    l.layer->backward(x, y, dy, &dx, false);
+    for (int64_t k = 0; k < c; ++k) {
+      double mean = 0, var = 0, sdy = 0, sdyx = 0;
+      for (int64_t r = 0; r < rows; ++r) mean += x[r * c + k];
+      mean /= static_cast<double>(rows);
+      for (int64_t r = 0; r < rows; ++r) var += (x[r * c + k] - mean) * (x[r * c + k] - mean);
+      var /= static_cast<double>(rows);
+      const double inv_std = 1.0 / std::sqrt(var + 1e-3), gamma = l.value(0)[static_cast<size_t>(k)];
+      const double beta = l.value(1)[static_cast<size_t>(k)];
+      ASSERT_NEAR(l.value(2)[static_cast<size_t>(k)], mean, 1e-5);
+      ASSERT_NEAR(l.value(3)[static_cast<size_t>(k)], var, 1e-5);
+      for (int64_t r = 0; r < rows; ++r) {
+        const double xh = (x[r * c + k] - mean) * inv_std;
+        sdy += dy[r * c + k];
+        sdyx += dy[r * c + k] * xh;
+        ASSERT_NEAR(y[r * c + k], gamma * xh + beta, 1e-4) << "row " << r << ", channel " << k;
+      }
+      ASSERT_NEAR(l.grad(1)[static_cast<size_t>(k)], sdy, 1e-3);
+      ASSERT_NEAR(l.grad(0)[static_cast<size_t>(k)], sdyx, 1e-3);
+      for (int64_t r = 0; r < rows; ++r) {
+        const double xh = (x[r * c + k] - mean) * inv_std;
+        const double want = x[r * c + k] > 0.0f
+                                ? gamma * inv_std * (dy[r * c + k] - sdy / rows - xh * sdyx / rows)
+                                : 0.0;
+        ASSERT_NEAR(dx[r * c + k], want, 1e-4) << "row " << r << ", channel " << k;
+      }
+    }
+  }
+}
+
 // --- spatial_dropout2d ---
 
 namespace {

@@ -223,6 +223,27 @@ TEST(Dropout, RateIsTheFractionDroppedAndTheMeanIsKept) {
   EXPECT_THROW(Dropout(-0.1f), Error);
 }
 
+// The keep mask is drawn a block at a time; the decisions are those of one 64-bit draw per two units
+// in order (low 32 bits, then high), so masks, and runs, stay what they were drawn one at a time, and
+// the stream moves on by exactly ceil(count / 2) draws. Counts around the block of 256 draws.
+TEST(Dropout, MaskIsTheStreamsDrawsInOrderAcrossBlocks) {
+  for (int64_t count : {1, 2, 3, 511, 512, 513, 1025}) {
+    SCOPED_TRACE(count);
+    Dropout d(0.3f);
+    Tensor x({1, count}, 1.0f), y;
+    Rng rng(5), ref(5);
+    d.forward(x, y, Mode::Train, rng);
+    const auto threshold = static_cast<uint64_t>(static_cast<double>(0.3f) * 4294967296.0);
+    const float keep = 1.0f / (1.0f - 0.3f);
+    for (int64_t i = 0; i < count; i += 2) {
+      const uint64_t r = ref.next();
+      ASSERT_EQ(d.mask()[i], (r & 0xffffffffu) >= threshold ? keep : 0.0f) << i;
+      if (i + 1 < count) ASSERT_EQ(d.mask()[i + 1], (r >> 32) >= threshold ? keep : 0.0f) << i + 1;
+    }
+    EXPECT_EQ(rng.next(), ref.next());
+  }
+}
+
 TEST(BatchNormGradient, TrainingAndInference) {
   Model m;
   m.add<Dense>(5, "tanh").add<BatchNorm>().add<Dense>(3, "tanh");

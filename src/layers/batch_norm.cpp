@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "nnlab/config_reader.hpp"
@@ -60,25 +62,49 @@ constexpr int64_t kChunk = 256;
 
 bool on_pool(int64_t rows, int64_t features) { return rows * features >= (int64_t{1} << 15) && !omp_in_parallel(); }
 
-// out[k][c] = the sum over rows r of term_k(r, c), c < features, in double, chunk by chunk. `add(r, p)`
-// adds row r's terms into p[k * features + c]; the K sums share one pass over the rows.
-template <int K, class Add>
+// out[k][c] = the sum over rows r of term_k(r, c), c < features, in double, chunk by chunk and, in a
+// chunk, row by row in order. `terms(r, c0, w, t)` writes row r's K terms for the w <= kBlock columns
+// from c0 into t[k * kBlock + j], j < w. A chunk is summed a block of kBlock columns at a time into
+// accumulators the compiler keeps in registers (a whole row at once would keep them in memory, each
+// row waiting on the last row's stores); a chunk's rows are read once per block, the later blocks
+// from cache.
+constexpr int64_t kBlock = 16;
+
+template <int K, class Terms>
 void column_sums(int64_t rows, int64_t features, std::vector<double>& partial, std::vector<double>* const (&out)[K],
-                 Add add) {
+                 Terms terms) {
   const int64_t chunks = (rows + kChunk - 1) / kChunk;
-  const int64_t width = K * features;
+  const int64_t blocks = (features + kBlock - 1) / kBlock;
+  const int64_t width = K * blocks * kBlock;
   partial.assign(static_cast<size_t>(chunks * width), 0.0);
 #pragma omp parallel for schedule(static) if (on_pool(rows, features))
   for (int64_t k = 0; k < chunks; ++k) {
-    double* p = partial.data() + k * width;
     const int64_t end = std::min(rows, (k + 1) * kChunk);
-    for (int64_t r = k * kChunk; r < end; ++r) add(r, p);
+    for (int64_t b = 0; b < blocks; ++b) {
+      double acc[K * kBlock] = {};
+      double t[K * kBlock] = {};  // a last, narrower block leaves its tail at 0
+      const int64_t c0 = b * kBlock, w = std::min(kBlock, features - c0);
+      auto add = [&](int64_t r, auto width) {
+        terms(r, c0, width, t);
+#pragma omp simd
+        for (int64_t j = 0; j < K * kBlock; ++j) acc[j] += t[j];
+      };
+      if (w == kBlock) {  // the width a constant, so the row's loops are whole vectors
+        for (int64_t r = k * kChunk; r < end; ++r) add(r, std::integral_constant<int64_t, kBlock>{});
+      } else {
+        for (int64_t r = k * kChunk; r < end; ++r) add(r, w);
+      }
+      double* p = partial.data() + k * width;
+      for (int j = 0; j < K; ++j)
+        for (int64_t i = 0; i < kBlock; ++i) p[j * blocks * kBlock + b * kBlock + i] = acc[j * kBlock + i];
+    }
   }
   for (int j = 0; j < K; ++j) {
     std::vector<double>& o = *out[j];
     o.assign(static_cast<size_t>(features), 0.0);
     for (int64_t k = 0; k < chunks; ++k)
-      for (int64_t c = 0; c < features; ++c) o[static_cast<size_t>(c)] += partial[static_cast<size_t>(k * width + j * features + c)];
+      for (int64_t c = 0; c < features; ++c)
+        o[static_cast<size_t>(c)] += partial[static_cast<size_t>(k * width + j * blocks * kBlock + c)];
   }
 }
 
@@ -90,23 +116,56 @@ void over_rows(int64_t rows, int64_t features, Body body) {
   for (int64_t k = 0; k < chunks; ++k) body(k * kChunk, std::min(rows, (k + 1) * kChunk));
 }
 
-// y = gamma * xhat + beta with xhat = (x - mean) * inv_std, row by row (backward recomputes xhat
-// with the same operations).
+// Few features a row (a convolution's channels) make short rows, and a loop over one row at a time
+// spends more on starting and ending its vector loop than on the row. The row passes below take kTile
+// values at a time, whole rows, with each per-feature value repeated to the same length (`tile`), so
+// every value gets the same operations as row by row.
+constexpr int64_t kTile = 256;
+
+int64_t tile_rows(int64_t features) { return std::max<int64_t>(1, kTile / features); }
+
+// out holds `arrays` of tile_rows(f) * f values: array k is in[k] (f values) repeated.
+template <class T>
+void tile(int64_t f, std::initializer_list<const T*> in, std::vector<T>& out) {
+  const int64_t len = tile_rows(f) * f;
+  out.resize(in.size() * static_cast<size_t>(len));
+  T* o = out.data();
+  for (const T* a : in)
+    for (int64_t i = 0; i < len; ++i) *o++ = a[i % f];
+}
+
+// body(r, count) over the rows: the `count` values from row r on, a whole tile of rows (count =
+// tile_rows(f) * f) but for a chunk's last tile, which may have fewer rows.
+template <class Body>
+void over_tiles(int64_t rows, int64_t f, Body body) {
+  const int64_t per = tile_rows(f);
+  over_rows(rows, f, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r += per) {
+      const int64_t end = std::min(r1, r + per);
+      body(r, (end - r) * f);
+    }
+  });
+}
+
+// y = gamma * xhat + beta with xhat = (x - mean) * inv_std (backward recomputes xhat with the same
+// operations).
 void normalize(int64_t n, int64_t f, const float* xd, float* yd, const float* mean, const float* inv_std,
-               const float* gamma, const float* beta) {
-  over_rows(n, f, [=](int64_t r0, int64_t r1) {
-    const float* __restrict in = xd;
-    float* __restrict out = yd;
-    const float* __restrict m = mean;
-    const float* __restrict s = inv_std;
-    const float* __restrict gg = gamma;
-    const float* __restrict bb = beta;
-    for (int64_t r = r0; r < r1; ++r)
+               const float* gamma, const float* beta, std::vector<float>& tiled) {
+  tile(f, {mean, inv_std, gamma, beta}, tiled);
+  const int64_t len = tile_rows(f) * f;
+  const float* t = tiled.data();
+  over_tiles(n, f, [=](int64_t r, int64_t count) {
+    const float* __restrict in = xd + r * f;
+    float* __restrict out = yd + r * f;
+    const float* __restrict m = t;
+    const float* __restrict s = t + len;
+    const float* __restrict gg = t + 2 * len;
+    const float* __restrict bb = t + 3 * len;
 #pragma omp simd
-      for (int64_t c = 0; c < f; ++c) {
-        const float xh = (in[r * f + c] - m[c]) * s[c];
-        out[r * f + c] = gg[c] * xh + bb[c];
-      }
+    for (int64_t i = 0; i < count; ++i) {
+      const float xh = (in[i] - m[i]) * s[i];
+      out[i] = gg[i] * xh + bb[i];
+    }
   });
 }
 
@@ -134,22 +193,22 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
       inv_std[c] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
       mean[c] = moving_mean_.value[static_cast<size_t>(c)];
     }
-    normalize(n, f, xd, yd, mean, inv_std, g, b);
+    normalize(n, f, xd, yd, mean, inv_std, g, b, tiled_);
     return;
   }
-  column_sums<1>(n, f, partial_, {&sum_}, [=](int64_t r, double* __restrict p) {
-    const float* __restrict row = xd + r * f;
+  column_sums<1>(n, f, partial_, {&sum_}, [=](int64_t r, int64_t c0, int64_t w, double* __restrict t) {
+    const float* __restrict row = xd + r * f + c0;
 #pragma omp simd
-    for (int64_t c = 0; c < f; ++c) p[c] += static_cast<double>(row[c]);
+    for (int64_t j = 0; j < w; ++j) t[j] = static_cast<double>(row[j]);
   });
   for (int64_t c = 0; c < f; ++c) mean[c] = static_cast<float>(sum_[static_cast<size_t>(c)] / static_cast<double>(n));
-  column_sums<1>(n, f, partial_, {&sum2_}, [=](int64_t r, double* __restrict p) {
-    const float* __restrict row = xd + r * f;
-    const float* __restrict m = mean;
+  column_sums<1>(n, f, partial_, {&sum2_}, [=](int64_t r, int64_t c0, int64_t w, double* __restrict t) {
+    const float* __restrict row = xd + r * f + c0;
+    const float* __restrict m = mean + c0;
 #pragma omp simd
-    for (int64_t c = 0; c < f; ++c) {
-      const double d = row[c] - m[c];
-      p[c] += d * d;
+    for (int64_t j = 0; j < w; ++j) {
+      const double d = row[j] - m[j];
+      t[j] = d * d;
     }
   });
   for (int64_t c = 0; c < f; ++c) {
@@ -162,7 +221,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   }
   // The normalised input xhat is not kept: backward recomputes it from x with the same float
   // operations, which costs less than writing and reading it back.
-  normalize(n, f, xd, yd, mean, inv_std, g, b);
+  normalize(n, f, xd, yd, mean, inv_std, g, b, tiled_);
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
@@ -176,16 +235,16 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   // Forward left the statistics it normalised with: the batch's in training, the moving ones at
   // inference. One pass for both sums, sum(dy) and sum(dy * xhat), xhat recomputed as forward did.
   const float* mean = mean_.data();
-  column_sums<2>(n, f, partial_, {&sum_, &sum2_}, [=](int64_t r, double* __restrict p) {
-    const float* __restrict dyr = g + r * f;
-    const float* __restrict xr = xd + r * f;
-    const float* __restrict m = mean;
-    const float* __restrict s = inv_std;
+  column_sums<2>(n, f, partial_, {&sum_, &sum2_}, [=](int64_t r, int64_t c0, int64_t w, double* __restrict t) {
+    const float* __restrict dyr = g + r * f + c0;
+    const float* __restrict xr = xd + r * f + c0;
+    const float* __restrict m = mean + c0;
+    const float* __restrict s = inv_std + c0;
 #pragma omp simd
-    for (int64_t c = 0; c < f; ++c) {
-      const float xh = (xr[c] - m[c]) * s[c];
-      p[c] += static_cast<double>(dyr[c]);
-      p[f + c] += static_cast<double>(dyr[c]) * xh;
+    for (int64_t j = 0; j < w; ++j) {
+      const float xh = (xr[j] - m[j]) * s[j];
+      t[j] = static_cast<double>(dyr[j]);
+      t[kBlock + j] = static_cast<double>(dyr[j]) * xh;
     }
   });
   for (int64_t c = 0; c < f; ++c) {
@@ -209,23 +268,27 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
     return;
   }
   const auto inv_n = 1.0 / static_cast<double>(n);
-  const double* s1 = sum_.data();
-  const double* s2 = sum2_.data();
-  over_rows(n, f, [=](int64_t r0, int64_t r1) {
-    const float* __restrict dyd = g;
-    const float* __restrict in = xd;
-    float* __restrict out = d;
-    const float* __restrict m = mean;
-    const float* __restrict s = inv_std;
-    const float* __restrict gm = gamma;
-    for (int64_t r = r0; r < r1; ++r)
+  tile(f, {mean, inv_std, gamma}, tiled_);
+  tile(f, {sum_.data(), sum2_.data()}, tiled_sums_);
+  const int64_t len = tile_rows(f) * f;
+  const float* t = tiled_.data();
+  const double* ts = tiled_sums_.data();
+  over_tiles(n, f, [=](int64_t r, int64_t count) {
+    const float* __restrict dyd = g + r * f;
+    const float* __restrict in = xd + r * f;
+    float* __restrict out = d + r * f;
+    const float* __restrict m = t;
+    const float* __restrict s = t + len;
+    const float* __restrict gm = t + 2 * len;
+    const double* __restrict s1 = ts;
+    const double* __restrict s2 = ts + len;
 #pragma omp simd
-      for (int64_t c = 0; c < f; ++c) {
-        // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
-        const float xh = (in[r * f + c] - m[c]) * s[c];
-        const auto v = static_cast<float>(gm[c] * s[c] * (dyd[r * f + c] - s1[c] * inv_n - xh * s2[c] * inv_n));
-        out[r * f + c] = !mask || in[r * f + c] > 0.0f ? v : 0.0f;
-      }
+    for (int64_t i = 0; i < count; ++i) {
+      // dx = gamma * inv_std * (dy - mean(dy) - xhat * mean(dy * xhat))
+      const float xh = (in[i] - m[i]) * s[i];
+      const auto v = static_cast<float>(gm[i] * s[i] * (dyd[i] - s1[i] * inv_n - xh * s2[i] * inv_n));
+      out[i] = !mask || in[i] > 0.0f ? v : 0.0f;
+    }
   });
 }
 
