@@ -117,7 +117,7 @@ void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
   rng_ = Rng(seed);
   for (auto& l : layers_) l->init_params(rng_);
   acts_.resize(layers_.size());
-  grad_bufs_.resize(2);
+  grad_bufs_.resize(layers_.size());
   relu_fused_.assign(layers_.size(), 0);
   for (size_t i = 0; i + 1 < layers_.size(); ++i)
     relu_fused_[i] = layers_[i]->output_activation() == "relu" && layers_[i + 1]->fuse_input_relu();
@@ -152,7 +152,7 @@ void Model::backward(const Tensor& grad, bool from_logits, const std::function<v
   size_t offset = grads_.size();  // the layers' gradients lie in layer order in the flat buffer
   for (size_t k = layers_.size(); k-- > 0;) {
     const Tensor& x = k == 0 ? *input_ : acts_[k - 1];
-    Tensor* dx = k == 0 ? nullptr : &grad_bufs_[k % 2];
+    Tensor* dx = k == 0 ? nullptr : &grad_bufs_[k];
     layers_[k]->backward(x, acts_[k], *dy, dx, (from_logits && k + 1 == layers_.size()) || relu_fused_[k]);
     layers_[k]->add_penalty_gradient();
     dy = dx;

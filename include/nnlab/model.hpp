@@ -96,7 +96,10 @@ class Model {
   std::vector<int64_t> layer_params_;
   std::vector<int64_t> layer_trainable_;  // each layer's values in params_ (its share of the flat buffer)
   std::vector<Tensor> acts_;       // acts_[i] is the output of layer i (batch, ...)
-  std::vector<Tensor> grad_bufs_;  // two scratch tensors for dL/d(activations), alternated
+  // grad_bufs_[i]: dL/d(input of layer i), one a layer like acts_, so each keeps its size from batch to
+  // batch (two alternated buffers shrank and grew back every batch, and std::vector zero-fills what
+  // it grows back: 25 MB a step in fashion-cnn at batch 128).
+  std::vector<Tensor> grad_bufs_;
   std::vector<char> relu_fused_;   // relu_fused_[i]: layer i + 1 applies layer i's relu derivative (fuse_input_relu)
   const Tensor* input_ = nullptr;  // the batch of the last forward call
   Shape input_shape_, output_shape_;
