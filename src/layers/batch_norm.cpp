@@ -124,7 +124,7 @@ constexpr int64_t kTile = 256;
 
 int64_t tile_rows(int64_t features) { return std::max<int64_t>(1, kTile / features); }
 
-// out holds `arrays` of tile_rows(f) * f values: array k is in[k] (f values) repeated.
+// out: for each array of `in` (f values), tile_rows(f) * f values, those f repeated; one after another.
 template <class T>
 void tile(int64_t f, std::initializer_list<const T*> in, std::vector<T>& out) {
   const int64_t len = tile_rows(f) * f;
