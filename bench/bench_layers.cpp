@@ -3,7 +3,9 @@
 // and conv 2's (14x14x64), each after a relu as in the model (the relu mask fused into its dx), and
 // dropout over the flattened 7x7x64. One training forward and backward a step:
 //   ./build/bench/bench_layers --benchmark_counters_tabular=true
-// GB/s counts each tensor the step must touch once: the input, the output and the two gradients.
+// GB/s counts four tensors of the output's size once each: the input, the output and the two
+// gradients (dropout, the model's first layer here, computes no input gradient, and draws its mask
+// on one thread, its random stream being one sequence).
 #include <benchmark/benchmark.h>
 
 #include <nlohmann/json.hpp>
