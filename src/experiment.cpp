@@ -376,6 +376,13 @@ DistillSpec read_distill(const Experiment& e) {
   return d;
 }
 
+std::optional<nlohmann::json> recorded_experiment(const std::map<std::string, std::string>& metadata,
+                                                  const std::string& path) {
+  const auto it = metadata.find("nnlab.experiment");
+  if (it == metadata.end()) return std::nullopt;
+  return parse_json(it->second, path + ": metadata 'nnlab.experiment'");
+}
+
 std::string preprocessing_difference(const DataSpec& a, const DataSpec& b) {
   auto tf = [](bool v) { return std::string(v ? "true" : "false"); };
   if (a.scale != b.scale) return "scale " + tf(a.scale) + " vs " + tf(b.scale);

@@ -10,7 +10,6 @@
 #include <optional>
 #include <unistd.h>
 
-#include "nnlab/config_reader.hpp"
 #include "nnlab/data/augment.hpp"
 #include "nnlab/data/source.hpp"
 #include "nnlab/dist/communicator.hpp"
@@ -152,9 +151,8 @@ std::unique_ptr<Distiller> load_distiller(const Experiment& e, const Model& stud
                                                            " differs from the student's " + shape_str(student.output_shape()));
     check(m->output_activation() == "softmax",
           where + ": its last layer's activation is '" + m->output_activation() + "'; a teacher ends in softmax");
-    if (auto it = meta.find("nnlab.experiment"); it != meta.end()) {
-      const nlohmann::json config = parse_json(it->second, file + ": metadata 'nnlab.experiment'");
-      const std::string diff = preprocessing_difference(Experiment::from_json(config, file).data, e.data);
+    if (const auto config = recorded_experiment(meta, file)) {
+      const std::string diff = preprocessing_difference(Experiment::from_json(*config, file).data, e.data);
       check(diff.empty(), where + " was trained on inputs prepared unlike the student's (" + diff +
                               "), and a teacher is given the student's inputs");
     }

@@ -4,8 +4,10 @@
 // summary (summary.txt), a checkpoint after every epoch (checkpoint.safetensors, for --resume), the fit diagnosis (diagnosis.txt) and, for classifiers, the confusion matrix (confusion.csv, evaluation.txt).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,6 +85,12 @@ struct Experiment {
   // load + overrides + validate.
   static Experiment load(const std::string& name_or_path, const std::vector<std::string>& overrides = {});
 };
+
+// The experiment a model file records in its metadata (load_model's "nnlab.experiment"), parsed;
+// nullopt when it records none (a model imported from another framework). `path` names the file in
+// a parse error.
+std::optional<nlohmann::json> recorded_experiment(const std::map<std::string, std::string>& metadata,
+                                                  const std::string& path);
 
 // How two [data] tables prepare the inputs differently (scale, standardize), "" when alike: models
 // that are given the same inputs (an ensemble's members, a student and its teachers) must agree.

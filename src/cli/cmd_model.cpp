@@ -11,7 +11,6 @@
 #include "nnlab/ensemble.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/evaluation.hpp"
-#include "nnlab/config_reader.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/safetensors.hpp"
 #include "nnlab/metrics.hpp"
@@ -26,8 +25,8 @@ namespace nnlab::cli {
 // softmax -> categorical cross-entropy, one sigmoid output -> binary cross-entropy, else mse.
 static Experiment experiment_of(const std::map<std::string, std::string>& meta, const std::string& path,
                                 const std::string& dataset = "", const Model* model = nullptr) {
-  auto it = meta.find("nnlab.experiment");
-  if (it == meta.end() && !dataset.empty() && model != nullptr) {
+  const auto config = recorded_experiment(meta, path);
+  if (!config && !dataset.empty() && model != nullptr) {
     const std::string loss = implied_loss(model->output_activation(), shape_size(model->output_shape()));
     return Experiment::from_json({{"name", fs::path(path).parent_path().filename().string()},
                                   {"data", {{"dataset", dataset}}},
@@ -35,11 +34,10 @@ static Experiment experiment_of(const std::map<std::string, std::string>& meta, 
                                   {"train", {{"loss", loss}}}},
                                  path + " (no experiment in its metadata; --dataset " + dataset + ")");
   }
-  check(it != meta.end(), path + ": the model carries no experiment (nnlab import --experiment NAME records one); "
+  check(config.has_value(), path + ": the model carries no experiment (nnlab import --experiment NAME records one); "
                                  "pass --dataset to evaluate it on a built-in dataset");
-  const nlohmann::json config = parse_json(it->second, path + ": metadata 'nnlab.experiment'");
   try {
-    return Experiment::from_json(config, path);
+    return Experiment::from_json(*config, path);
   } catch (const Error& e) {
     throw Error(path + ": metadata 'nnlab.experiment' is not a valid experiment: " + e.what());
   }

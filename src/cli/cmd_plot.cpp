@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "nnlab/config_reader.hpp"
 #include "nnlab/error.hpp"
 #include "nnlab/experiment.hpp"
 #include "nnlab/io/files.hpp"
@@ -51,9 +50,9 @@ static std::string plot_filters_command(const std::string& run, int64_t index, c
   const std::string path = model_file(run);
   std::map<std::string, std::string> meta;
   Model model = load_model(path, &meta);
-  const auto it = meta.find("nnlab.experiment");
-  check(it != meta.end(), "plot filters: " + path + " carries no experiment, so no data to take an image from");
-  const Experiment e = Experiment::from_json(parse_json(it->second, path + ": metadata 'nnlab.experiment'"), path);
+  const auto config = recorded_experiment(meta, path);
+  check(config.has_value(), "plot filters: " + path + " carries no experiment, so no data to take an image from");
+  const Experiment e = Experiment::from_json(*config, path);
   const DataSources data = load_sources(e.data);
   const Dataset& images = data.test ? *data.test : *data.train;
   check(index >= 0 && index < images.size(), "plot filters: --image " + std::to_string(index) + " is not an image of " +

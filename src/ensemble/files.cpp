@@ -169,11 +169,10 @@ Ensemble assemble_ensemble(const std::vector<std::string>& models, const std::st
       j["input_shape"] = loaded[0]->input_shape();
       j["output_shape"] = loaded[0]->output_shape();
     }
-    if (auto e = meta.find("nnlab.experiment"); e != meta.end()) {
-      nlohmann::json experiment = parse_json(e->second, files.back() + ": metadata 'nnlab.experiment'");
-      const DataSpec data = Experiment::from_json(experiment, files.back()).data;
+    if (auto experiment = recorded_experiment(meta, files.back())) {
+      const DataSpec data = Experiment::from_json(*experiment, files.back()).data;
       if (!j.contains("experiment")) {
-        j["experiment"] = std::move(experiment);
+        j["experiment"] = std::move(*experiment);
         first_experiment = files.back();
         first_data = data;
       } else {
