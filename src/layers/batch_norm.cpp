@@ -76,7 +76,7 @@ void column_sums(int64_t rows, int64_t features, std::vector<double>& partial, s
   const int64_t chunks = (rows + kChunk - 1) / kChunk;
   const int64_t blocks = (features + kBlock - 1) / kBlock;
   const int64_t width = K * blocks * kBlock;
-  partial.assign(static_cast<size_t>(chunks * width), 0.0);
+  partial.resize(static_cast<size_t>(chunks * width));  // every value is written below
 #pragma omp parallel for schedule(static) if (on_pool(rows, features))
   for (int64_t k = 0; k < chunks; ++k) {
     const int64_t end = std::min(rows, (k + 1) * kChunk);
@@ -268,7 +268,7 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
     return;
   }
   const auto inv_n = 1.0 / static_cast<double>(n);
-  tile(f, {mean, inv_std, gamma}, tiled_);
+  // tiled_ holds what forward tiled: mean, inv_std, gamma (and beta), unchanged since.
   tile(f, {sum_.data(), sum2_.data()}, tiled_sums_);
   const int64_t len = tile_rows(f) * f;
   const float* t = tiled_.data();

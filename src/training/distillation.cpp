@@ -50,14 +50,17 @@ const Tensor& Distiller::teacher_log_probs(const Tensor& x) {
   return log_probs_;
 }
 
-double Distiller::soft_loss(const Tensor& teacher_log_probs, const Tensor& student_logits, Tensor* grad) const {
+double Distiller::soft_loss(const Tensor& teacher_log_probs, const Tensor& student_logits, Tensor* grad) {
   const int64_t batch = student_logits.rows(), classes = student_logits.cols();
   check(teacher_log_probs.rows() == batch && teacher_log_probs.cols() == classes,
         "distill: the teachers give " + shape_str(teacher_log_probs.shape()) + " for student logits of shape " +
             shape_str(student_logits.shape()));
   const double t = options_.temperature, scale = 1.0 / static_cast<double>(batch);
   const double g_weight = (1.0 - options_.student_loss_weight) * t * scale;  // d/dz of the weighted mean
-  std::vector<double> q(static_cast<size_t>(classes)), s(static_cast<size_t>(classes));
+  std::vector<double>& q = q_;
+  std::vector<double>& s = s_;
+  q.resize(static_cast<size_t>(classes));
+  s.resize(static_cast<size_t>(classes));
   // softmax(v / T) of a row, as probabilities and their logs
   auto soften = [&](const float* v, std::vector<double>& p) {
     double m = -INFINITY;

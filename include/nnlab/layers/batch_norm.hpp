@@ -37,7 +37,7 @@ class BatchNorm : public Layer {
   std::vector<float> mean_;           // (features) the last forward's mean (backward recomputes xhat)
   std::vector<double> sum_, sum2_;    // (features) scratch
   std::vector<double> partial_;       // (chunks of rows, features) partial sums, scratch (batch_norm.cpp)
-  std::vector<float> tiled_;          // per-feature values repeated over a few rows, scratch (batch_norm.cpp)
+  std::vector<float> tiled_;          // the last forward's mean, inv_std, gamma, beta, repeated over a few rows (batch_norm.cpp)
   std::vector<double> tiled_sums_;    // the same for backward's two sums
   bool last_train_ = false;
   bool input_relu_ = false;  // the input is a relu's output: backward applies relu's derivative to dx

@@ -32,7 +32,7 @@ class Distiller {
 
   // The soft part alone for given teacher log-probabilities (batch, classes): T^2 times the mean KL
   // divergence; adds (1 - w) times its gradient to *grad when grad is not null.
-  double soft_loss(const Tensor& teacher_log_probs, const Tensor& student_logits, Tensor* grad) const;
+  double soft_loss(const Tensor& teacher_log_probs, const Tensor& student_logits, Tensor* grad);
 
   // The teachers' log-probabilities for a batch (the log of their mean probability).
   const Tensor& teacher_log_probs(const Tensor& x);
@@ -43,6 +43,7 @@ class Distiller {
   std::vector<std::shared_ptr<Model>> teachers_;
   DistillOptions options_;
   Tensor log_probs_;  // (batch, classes), reused across steps
+  std::vector<double> q_, s_;  // (classes) a row's softened log-probabilities, teacher's and student's
 };
 
 }  // namespace nnlab
