@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -79,7 +80,7 @@ def layer_bench(build, rt, log, threads, runs):
     for (conv, batch, threads), pair in sorted(table.items()):
         if "onednn" not in pair or "nnlab" not in pair:
             continue
-        median = lambda xs: sorted(xs)[len(xs) // 2]
+        median = statistics.median_high  # of an even count, the higher middle value: a time that was measured
         o_ns, n_ns = median([b["real_time"] for b in pair["onednn"]]), median([b["real_time"] for b in pair["nnlab"]])
         flop = pair["onednn"][0]["GFLOP/s"] * pair["onednn"][0]["real_time"]  # GFLOP/s x time: the same work on both sides
         r = {"conv": conv + 1, "batch": batch, "threads": threads, "shape": pair["nnlab"][0].get("label", ""),
