@@ -71,7 +71,7 @@ def run(cmd, threads, rt, log, pythonpath=None):
     return stdout, wall, cpu
 
 
-EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - (\d+)/\d+ - ([\d.]+)s [\d.]+ms/step(.*)$")
+EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+) - (\d+)/\d+ - ([\d.]+)s ([\d.]+)ms/step(.*)$")
 
 
 def parse_nnlab(stdout):
@@ -80,8 +80,10 @@ def parse_nnlab(stdout):
         m = EPOCH_LINE.match(line.strip())
         if not m:
             continue
-        logs = dict((k, float(v)) for k, v in re.findall(r"(\w+): ([-\d.eE+na]+)", m.group(5)))
-        epochs.append({"epoch": int(m.group(1)), "seconds": float(m.group(4)), "steps": int(m.group(3)), **logs})
+        logs = dict((k, float(v)) for k, v in re.findall(r"(\w+): ([-\d.eE+na]+)", m.group(6)))
+        # The seconds from the step time (printed to 0.1 ms) rather than the epoch's (to 0.1 s).
+        steps = int(m.group(3))
+        epochs.append({"epoch": int(m.group(1)), "seconds": steps * float(m.group(5)) / 1000, "steps": steps, **logs})
     return epochs
 
 
