@@ -107,7 +107,7 @@ ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batc
     idx.resize(static_cast<size_t>(e - b));
     std::iota(idx.begin(), idx.end(), b);
     data.gather(idx, x, y);
-    const Tensor& out = model.forward(x, Mode::Infer);
+    const Tensor& out = model.infer(x);
     for (int64_t r = 0; r < out.rows(); ++r) {
       const int64_t pred = out.cols() == 1 ? (out.at(r, 0) > 0.5f ? 1 : 0) : argmax_row(out, r);
       const auto truth = static_cast<int64_t>(y.at(r, 0));

@@ -13,6 +13,7 @@
 
 #include "nnlab/error.hpp"
 #include "nnlab/kernels/denormals.hpp"
+#include "nnlab/layers/pool2d.hpp"
 
 namespace nnlab {
 
@@ -121,6 +122,12 @@ void Model::build(const Shape& input, uint64_t seed, int64_t max_values) {
   relu_fused_.assign(layers_.size(), 0);
   for (size_t i = 0; i + 1 < layers_.size(); ++i)
     relu_fused_[i] = layers_[i]->output_activation() == "relu" && layers_[i + 1]->fuse_input_relu();
+  // The layer before the last keeps its output in infer() (output_logits reads it).
+  before_max_pool_.assign(layers_.size(), 0);
+  for (size_t i = 0; i + 2 < layers_.size(); ++i) {
+    const auto* pool = dynamic_cast<const Pool2D*>(layers_[i + 1].get());
+    before_max_pool_[i] = pool != nullptr && pool->options().max;
+  }
   built_ = true;
 }
 
@@ -136,9 +143,31 @@ const Tensor& Model::forward(const Tensor& x, Mode mode) {
   if (x.rows() < 1) throw Error("model: empty batch");
   check_input_width(x.cols());
   input_ = &x;
+  acts_partial_ = false;
   const Tensor* in = &x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     layers_[i]->forward(*in, acts_[i], mode, rng_);
+    in = &acts_[i];
+  }
+  return acts_.back();
+}
+
+const Tensor& Model::infer(const Tensor& x) {
+  if (!built_) throw Error("model: build() the model before using it");
+  if (x.rows() < 1) throw Error("model: empty batch");
+  check_input_width(x.cols());
+  input_ = &x;
+  acts_partial_ = false;
+  const Tensor* in = &x;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (before_max_pool_[i] && layers_[i]->commutes_with_max_pool()) {
+      layers_[i + 1]->forward(*in, pooled_, Mode::Infer, rng_);
+      layers_[i]->infer_any_shape(pooled_, acts_[i + 1]);
+      acts_partial_ = true;
+      in = &acts_[++i];
+      continue;
+    }
+    layers_[i]->forward(*in, acts_[i], Mode::Infer, rng_);
     in = &acts_[i];
   }
   return acts_.back();
@@ -148,14 +177,17 @@ void Model::backward(const Tensor& grad, bool from_logits) { backward(grad, from
 
 void Model::backward(const Tensor& grad, bool from_logits, const std::function<void(size_t offset)>& done) {
   if (input_ == nullptr) throw Error("model: backward() before forward()");
+  if (acts_partial_) throw Error("model: backward() after infer(), which keeps only what predictions need; call forward()");
   const Tensor* dy = &grad;
+  Tensor* dy_own = nullptr;  // dy when it is the model's own buffer (below the last layer)
   size_t offset = grads_.size();  // the layers' gradients lie in layer order in the flat buffer
   for (size_t k = layers_.size(); k-- > 0;) {
     const Tensor& x = k == 0 ? *input_ : acts_[k - 1];
-    Tensor* dx = k == 0 ? nullptr : &grad_bufs_[k];
+    Tensor* dx = nullptr;
+    if (k > 0) dx = dy_own && layers_[k]->backward_in_place() ? dy_own : &grad_bufs_[k];
     layers_[k]->backward(x, acts_[k], *dy, dx, (from_logits && k + 1 == layers_.size()) || relu_fused_[k]);
     layers_[k]->add_penalty_gradient();
-    dy = dx;
+    dy = dy_own = dx;
     offset -= static_cast<size_t>(layer_trainable_[k]);
     if (done) done(offset);
   }
@@ -192,7 +224,7 @@ Tensor Model::predict(const Tensor& x, int64_t batch_size) {
     return out;
   }
   const kernels::DenormalScope denormals;  // one batch: run x itself, without copying it
-  const Tensor& y = forward(x, Mode::Infer);
+  const Tensor& y = infer(x);
   std::memcpy(out.data(), y.data(), sizeof(float) * static_cast<size_t>(y.size()));
   input_ = nullptr;
   return out;
@@ -207,7 +239,7 @@ void Model::predict(const float* x, int64_t n, float* out, int64_t batch_size) {
     const int64_t e = std::min(n, b + batch_size);
     batch.resize_rows(e - b, input_shape_);
     std::memcpy(batch.data(), x + b * in_cols, sizeof(float) * static_cast<size_t>((e - b) * in_cols));
-    const Tensor& y = forward(batch, Mode::Infer);
+    const Tensor& y = infer(batch);
     std::memcpy(out + b * out_cols, y.data(), sizeof(float) * static_cast<size_t>(y.size()));
   }
   input_ = nullptr;  // batch dies here

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -362,6 +363,112 @@ TEST(BatchNormChannels, EveryChannelBlockMatchesARowByRowReference) {
         ASSERT_NEAR(dx[r * c + k], want, 1e-4) << "row " << r << ", channel " << k;
       }
     }
+  }
+}
+
+// batch_norm's backward writes its dx over its dy inside a model (backward_in_place). The gradients
+// must be those of the same layers run one by one with a buffer each, bit for bit, with the relu
+// mask fused (conv2d's relu) and without (after a tanh layer).
+TEST(BatchNormChannels, BackwardInPlaceGivesTheSameBitsAsSeparateBuffers) {
+  for (const std::string before : {"relu", "tanh"}) {
+    SCOPED_TRACE(before);
+    json layers{{{"type", "conv2d"}, {"filters", 4}, {"kernel_size", 3}, {"padding", "same"}, {"activation", "relu"}},
+                bn(),
+                {{"type", "max_pool2d"}},
+                {{"type", "flatten"}},
+                {{"type", "dense"}, {"units", 3}}};
+    if (before == "tanh") {
+      layers[0]["activation"] = "linear";
+      layers.insert(layers.begin() + 1, json{{"type", "activation"}, {"activation", "tanh"}});
+    }
+    Model m = Model::from_config({{"input", {8, 6, 2}}, {"layers", layers}}, 4);
+    const Tensor x = random_tensor({5, 8, 6, 2}, 21);
+    const Tensor& y = m.forward(x, Mode::Train);
+    const Tensor dy = random_tensor(y.shape(), 22);
+    m.backward(dy, false);
+    const std::vector<float> fused(m.grads().begin(), m.grads().end());
+    // The same forward again (the random stream is not used), then each layer's backward by hand.
+    const size_t n = m.num_layers();
+    std::vector<Tensor> acts(n), grads(n + 1);
+    const Tensor* in = &x;
+    Rng rng(1);
+    for (size_t i = 0; i < n; ++i) {
+      m.layer(i).forward(*in, acts[i], Mode::Train, rng);
+      in = &acts[i];
+    }
+    grads[n] = dy;
+    for (size_t k = n; k-- > 0;) {
+      const bool relu_fused = before == "relu" && k == 0;  // batch_norm applied conv2d's relu mask
+      m.layer(k).backward(k ? acts[k - 1] : x, acts[k], grads[k + 1], k ? &grads[k] : nullptr, relu_fused);
+    }
+    const std::vector<float> separate(m.grads().begin(), m.grads().end());
+    ASSERT_EQ(fused.size(), separate.size());
+    EXPECT_EQ(std::memcmp(fused.data(), separate.data(), sizeof(float) * fused.size()), 0);
+    EXPECT_GT(*std::max_element(fused.begin(), fused.end()), 0.0f);
+  }
+}
+
+// Model::infer pools before a batch_norm that a max pooling follows, when every gamma is positive:
+// the outputs must be those of forward(Mode::Infer), bit for bit, for "valid" 2x2 pooling over an odd
+// size, "same" 3x3 pooling with stride 2, any batch and thread count. With a gamma at or below zero
+// the pair runs in order; either way predict and evaluation give what forward gives.
+TEST(BatchNormChannels, InferencePoolsFirstAndGivesTheSameBits) {
+  const json config{{"input", {11, 9, 2}},
+                    {"layers",
+                     {{{"type", "conv2d"}, {"filters", 6}, {"kernel_size", 3}, {"activation", "relu"}},
+                      bn(),
+                      {{"type", "max_pool2d"}, {"pool_size", 2}},
+                      {{"type", "conv2d"}, {"filters", 5}, {"kernel_size", 2}, {"padding", "same"}},
+                      bn(),
+                      {{"type", "max_pool2d"}, {"pool_size", 3}, {"strides", 2}, {"padding", "same"}},
+                      {{"type", "flatten"}},
+                      {{"type", "dense"}, {"units", 4}, {"activation", "softmax"}}}}};
+  Model m = Model::from_config(config, 3);
+  Rng rng(5);
+  for (auto& t : m.named_tensors()) {
+    const std::string& n = t.name;
+    for (float& v : t.value) {
+      if (n.ends_with(".gamma")) v = rng.uniform(0.2f, 2.0f);
+      else if (n.ends_with(".moving_variance")) v = rng.uniform(0.1f, 3.0f);
+      else if (n.ends_with(".moving_mean") || n.ends_with(".beta")) v = rng.uniform(-1.0f, 1.0f);
+    }
+  }
+  auto gamma = [&](const std::string& layer) {
+    for (auto& t : m.named_tensors())
+      if (t.name == layer + ".gamma") return t.value;
+    return std::span<float>{};
+  };
+  auto same_as_forward = [&](int64_t batch, int threads, bool fused) {
+    SCOPED_TRACE("batch " + std::to_string(batch) + ", threads " + std::to_string(threads));
+    kernels::set_num_threads(threads);
+    const Tensor x = random_tensor(batch_of(batch, m.input_shape()), 70 + batch, -1.0f, 2.0f);
+    const Tensor want = m.forward(x, Mode::Infer);
+    const Tensor& got = m.infer(x);
+    ASSERT_EQ(got.shape(), want.shape());
+    EXPECT_EQ(std::memcmp(want.data(), got.data(), sizeof(float) * static_cast<size_t>(want.size())), 0);
+    // Only a fused pass skips an output that backward needs.
+    const Tensor dy = random_tensor(got.shape(), 9);
+    if (fused) {
+      EXPECT_TRUE(contains(error_of([&] { m.backward(dy, false); }), "backward() after infer()"));
+    } else {
+      EXPECT_NO_THROW(m.backward(dy, false));
+    }
+    const Tensor p = m.predict(x, 3);  // in batches of 3, through infer
+    EXPECT_EQ(std::memcmp(want.data(), p.data(), sizeof(float) * static_cast<size_t>(want.size())), 0);
+    m.forward(x, Mode::Infer);
+    EXPECT_NO_THROW(m.backward(dy, false));
+    kernels::set_num_threads(1);
+  };
+  EXPECT_TRUE(m.layer(1).commutes_with_max_pool());
+  EXPECT_TRUE(m.layer(4).commutes_with_max_pool());
+  for (int64_t batch : {1, 7, 64})
+    for (int threads : {1, 2}) same_as_forward(batch, threads, true);
+  for (float bad : {0.0f, -0.5f, std::nanf("")}) {
+    gamma("batch_norm_1")[1] = bad;
+    gamma("batch_norm_2")[4] = bad;
+    EXPECT_FALSE(m.layer(1).commutes_with_max_pool()) << bad;
+    EXPECT_FALSE(m.layer(4).commutes_with_max_pool()) << bad;
+    same_as_forward(7, 1, false);
   }
 }
 

@@ -48,6 +48,11 @@ class Model {
   // Forward pass over a batch x: (batch, input...). Returns the output (batch, output...), which
   // stays valid until the next forward call. Intermediate activations are kept for backward().
   const Tensor& forward(const Tensor& x, Mode mode);
+  // forward(x, Mode::Infer) for predictions and evaluation: the same output, bit for bit, sooner. A
+  // layer that commutes with the max pooling after it (batch_norm with gamma > 0) runs after the
+  // pooling instead, on a quarter of the values behind a 2x2 one; that layer's own output is then not
+  // written, so no backward() may follow (it throws) until the next forward().
+  const Tensor& infer(const Tensor& x);
   // Backward pass from dL/d(output), or from dL/d(logits of the last layer's output activation)
   // when from_logits is true. Fills grads().
   void backward(const Tensor& grad, bool from_logits);
@@ -98,9 +103,13 @@ class Model {
   std::vector<Tensor> acts_;       // acts_[i] is the output of layer i (batch, ...)
   // grad_bufs_[i]: dL/d(input of layer i), one a layer like acts_, so each keeps its size from batch to
   // batch (two alternated buffers shrank and grew back every batch, and std::vector zero-fills what
-  // it grows back: 25 MB a step in fashion-cnn at batch 128).
+  // it grows back: 25 MB a step in fashion-cnn at batch 128). A layer that computes its backward in
+  // place (backward_in_place) writes its dx over its dy, grad_bufs_[i + 1], and leaves its own unused.
   std::vector<Tensor> grad_bufs_;
   std::vector<char> relu_fused_;   // relu_fused_[i]: layer i + 1 applies layer i's relu derivative (fuse_input_relu)
+  std::vector<char> before_max_pool_;  // before_max_pool_[i]: layer i + 1 is a max pooling, not the last layer
+  Tensor pooled_;                  // infer's scratch: a max pooling's output before the layer it swapped with
+  bool acts_partial_ = false;      // the last pass was infer() and skipped some outputs
   const Tensor* input_ = nullptr;  // the batch of the last forward call
   Shape input_shape_, output_shape_;
   std::vector<float> params_, grads_, state_;

@@ -189,11 +189,7 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   float* inv_std = inv_std_.data();
   last_train_ = mode == Mode::Train;
   if (!last_train_) {
-    for (int64_t c = 0; c < f; ++c) {
-      inv_std[c] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
-      mean[c] = moving_mean_.value[static_cast<size_t>(c)];
-    }
-    normalize(n, f, xd, yd, mean, inv_std, g, b, tiled_);
+    infer_rows(n, xd, yd);
     return;
   }
   column_sums<1>(n, f, partial_, {&sum_}, [=](int64_t r, int64_t c0, int64_t w, double* __restrict t) {
@@ -222,6 +218,36 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   // The normalised input xhat is not kept: backward recomputes it from x with the same float
   // operations, which costs less than writing and reading it back.
   normalize(n, f, xd, yd, mean, inv_std, g, b, tiled_);
+}
+
+void BatchNorm::infer_rows(int64_t rows, const float* x, float* y) {
+  const int64_t f = features_;
+  inv_std_.resize(static_cast<size_t>(f));
+  mean_.resize(static_cast<size_t>(f));
+  for (int64_t c = 0; c < f; ++c) {
+    inv_std_[static_cast<size_t>(c)] = 1.0f / std::sqrt(moving_var_.value[static_cast<size_t>(c)] + epsilon_);
+    mean_[static_cast<size_t>(c)] = moving_mean_.value[static_cast<size_t>(c)];
+  }
+  normalize(rows, f, x, y, mean_.data(), inv_std_.data(), gamma_.value.data(), beta_.value.data(), tiled_);
+}
+
+// Each step of normalize's y = gamma * ((x - mean) * inv_std) + beta (a subtraction, a product by
+// inv_std > 0, then a product by gamma and a sum with beta, fused or not) rounds a non-decreasing
+// function of its operand to float, and rounding is non-decreasing, so y is a non-decreasing function
+// of x when gamma > 0. A NaN gamma fails the test.
+bool BatchNorm::commutes_with_max_pool() const {
+  return std::all_of(gamma_.value.begin(), gamma_.value.end(), [](float g) { return g > 0.0f; });
+}
+
+void BatchNorm::infer_any_shape(const Tensor& x, Tensor& y) {
+  const int64_t f = features_;
+  if (x.size() % f != 0 || x.shape().back() != f) {
+    throw Error("batch_norm '" + name + "': input " + shape_str(x.shape()) + " does not end in its " +
+                std::to_string(f) + " features");
+  }
+  y.resize(x.shape());
+  last_train_ = false;
+  infer_rows(x.size() / f, x.data(), y.data());
 }
 
 void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tensor* dx, bool) {
@@ -274,9 +300,9 @@ void BatchNorm::backward(const Tensor& x, const Tensor&, const Tensor& dy, Tenso
   const float* t = tiled_.data();
   const double* ts = tiled_sums_.data();
   over_tiles(n, f, [=](int64_t r, int64_t count) {
-    const float* __restrict dyd = g + r * f;
+    const float* dyd = g + r * f;  // out may be dyd (backward_in_place): each value read, then written
     const float* __restrict in = xd + r * f;
-    float* __restrict out = d + r * f;
+    float* out = d + r * f;
     const float* __restrict m = t;
     const float* __restrict s = t + len;
     const float* __restrict gm = t + 2 * len;

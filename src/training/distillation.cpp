@@ -21,7 +21,7 @@ const Tensor& Distiller::teacher_log_probs(const Tensor& x) {
   const int64_t batch = x.rows();
   for (size_t k = 0; k < teachers_.size(); ++k) {
     Model& t = *teachers_[k];
-    t.forward(x, Mode::Infer);
+    t.infer(x);
     const Tensor* z = t.output_logits();
     check(z != nullptr, "distill: a teacher keeps no logits for its softmax");
     const int64_t classes = z->cols();

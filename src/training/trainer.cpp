@@ -335,7 +335,7 @@ Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
     idx.resize(static_cast<size_t>(e - b));
     std::iota(idx.begin(), idx.end(), b);
     data.gather(idx, xb, yb);
-    const Tensor& out = model_.forward(xb, Mode::Infer);
+    const Tensor& out = model_.infer(xb);
     loss_sum += objective_.loss_and_gradient(model_, out, yb, nullptr) * static_cast<double>(e - b);
     if (with_accuracy) correct += count_correct(*loss_, out, yb);
   }

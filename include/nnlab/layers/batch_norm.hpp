@@ -26,9 +26,15 @@ class BatchNorm : public Layer {
   // After a relu (a conv2d's or dense layer's own, or an activation layer), dx takes relu's mask
   // (x > 0) in its own pass: the layer before skips a read and write of the whole tensor.
   bool fuse_input_relu() override { return input_relu_ = true; }
+  // Inference maps each channel through gamma * (x - mean) * inv_std + beta, increasing in x when gamma
+  // is positive (inv_std always is), and so commutes with a max pooling after it (Model::infer).
+  bool commutes_with_max_pool() const override;
+  bool backward_in_place() const override { return true; }  // its sums first, then dx value by value
+  void infer_any_shape(const Tensor& x, Tensor& y) override;
   nlohmann::json config() const override;
 
  private:
+  void infer_rows(int64_t rows, const float* x, float* y);  // rows of features_ values, moving statistics
   float momentum_, epsilon_;
   int64_t features_ = 0;    // the last axis: features, or channels
   int64_t per_sample_ = 0;  // values per sample

@@ -66,6 +66,22 @@ class Layer {
   // input, in a pass it makes anyway; the model then gives the layer before dy_is_preactivation, and
   // that layer skips its own pass over relu's mask.
   virtual bool fuse_input_relu() { return false; }
+  // True when backward may write dx over dy (the model then passes the same tensor as both when dy is
+  // one of its own buffers): each dx value depends on dy at its own position and on values read
+  // before any is written. It saves a buffer, and writing into lines just read costs less than
+  // fetching a cold buffer's lines to overwrite them.
+  virtual bool backward_in_place() const { return false; }
+
+  // Model::infer (predictions, evaluation: never followed by a backward pass). True when forward in
+  // Mode::Infer maps each value through a non-decreasing function of that value and its position on
+  // the last axis (its channel) alone, with the parameters as they are now: the largest of some values
+  // of a channel then maps to the largest of their images, so the layer gives exactly the same output
+  // after a max pooling as before it, and infer pools first and maps the pooled values (a quarter of
+  // them behind a 2x2 pooling) with infer_any_shape.
+  virtual bool commutes_with_max_pool() const { return false; }
+  // forward(x, y, Mode::Infer, ...) on x of any shape with the same last axis (called only when
+  // commutes_with_max_pool()).
+  virtual void infer_any_shape(const Tensor& /*x*/, Tensor& /*y*/) {}
 
   // Architecture as JSON (type plus options), enough to rebuild the layer with make_layer().
   virtual nlohmann::json config() const = 0;
