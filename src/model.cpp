@@ -211,8 +211,16 @@ const Tensor* Model::output_logits() const {
 
 std::string Model::output_activation() const { return layers_.empty() ? "" : layers_.back()->output_activation(); }
 
+int64_t Model::infer_batch_size(int64_t most) const {
+  int64_t per_sample = 0;
+  for (const Shape& s : out_shapes_) per_sample += shape_size(s);
+  const int64_t fit = kInferBatchBytes / std::max<int64_t>(1, per_sample * static_cast<int64_t>(sizeof(float)));
+  return std::clamp<int64_t>(fit, 1, std::max<int64_t>(1, most));
+}
+
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {
-  if (batch_size < 1) throw Error("predict: batch_size must be at least 1, got " + std::to_string(batch_size));
+  if (batch_size < 0) throw Error("predict: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
+  if (batch_size == 0) batch_size = infer_batch_size();
   const int64_t n = x.rows();
   Shape out_shape = output_shape_;
   out_shape.insert(out_shape.begin(), n);
@@ -231,7 +239,8 @@ Tensor Model::predict(const Tensor& x, int64_t batch_size) {
 }
 
 void Model::predict(const float* x, int64_t n, float* out, int64_t batch_size) {
-  if (batch_size < 1) throw Error("predict: batch_size must be at least 1, got " + std::to_string(batch_size));
+  if (batch_size < 0) throw Error("predict: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
+  if (batch_size == 0) batch_size = infer_batch_size();
   const kernels::DenormalScope denormals;
   const int64_t in_cols = shape_size(input_shape_), out_cols = shape_size(output_shape_);
   Tensor batch;

@@ -344,9 +344,11 @@ TEST(Ensemble, EvaluatesInMemoryTheModelsItSaves) {
 }
 
 TEST(EnsembleMembers, AFileNamedTwiceGivesTwoMembersWithDifferentSeeds) {
-  EnsembleSpec s = load_ensemble_spec(write_experiment("nnlab_ens_a.json", small_experiment()), {});
-  const std::string a = write_experiment("nnlab_ens_a.json", small_experiment()),
-                    b = write_experiment("nnlab_ens_b.json", small_experiment(32));
+  // Files of their own: ctest runs the tests in parallel, and MembersThatDisagreeInShape... writes
+  // another nnlab_ens_b.json.
+  EnsembleSpec s = load_ensemble_spec(write_experiment("nnlab_ens_twice_a.json", small_experiment()), {});
+  const std::string a = write_experiment("nnlab_ens_twice_a.json", small_experiment()),
+                    b = write_experiment("nnlab_ens_twice_b.json", small_experiment(32));
   s.architectures = {a, b, a, a};
   const auto members = ensemble_members(s, 1000, {16});
   ASSERT_EQ(members.size(), 4u);
@@ -354,7 +356,7 @@ TEST(EnsembleMembers, AFileNamedTwiceGivesTwoMembersWithDifferentSeeds) {
   EXPECT_EQ(members[1].config["seed"], 5);  // another file: its own seed
   EXPECT_EQ(members[2].config["seed"], 6);
   EXPECT_EQ(members[3].config["seed"], 7);
-  EXPECT_EQ(members[3].detail, "nnlab_ens_a, seed 7");
+  EXPECT_EQ(members[3].detail, "nnlab_ens_twice_a, seed 7");
 }
 
 // ---- errors -----------------------------------------------------------------------------------

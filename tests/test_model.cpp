@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -120,7 +121,30 @@ TEST(Model, PredictInBatchesGivesTheOutputsOfOneBatch) {
     EXPECT_NEAR(raw[static_cast<size_t>(i)], whole.data()[i], 1e-6) << i;
   }
   EXPECT_THROW(m.predict(Tensor({30, 5}), 7), Error) << "5 features for a 6-input model";
-  EXPECT_THROW(m.predict(x, 0), Error);
+  EXPECT_THROW(m.predict(x, -1), Error);
+  const Tensor automatic = m.predict(x, 0);  // infer_batch_size(): all 20 in one batch
+  EXPECT_EQ(std::memcmp(automatic.data(), whole.data(), sizeof(float) * static_cast<size_t>(whole.size())), 0);
+}
+
+// Inference batches hold at most 16 MiB of layer outputs: a dense network keeps the most it is given;
+// fashion-cnn's layers write 91,210 values (365 KB) an image, so 45 images.
+TEST(Model, InferBatchSizeFitsTheLayerOutputsIn16MiB) {
+  Model dense;
+  dense.add<Dense>(1024, "relu").add<Dense>(10, "softmax");
+  dense.build({784});
+  EXPECT_EQ(dense.infer_batch_size(), 256);
+  EXPECT_EQ(dense.infer_batch_size(1000), 1000);  // 1034 values an image: 4,056 fit
+  EXPECT_EQ(dense.infer_batch_size(5000), 16777216 / (4 * 1034));
+  Model cnn = Model::from_config(nlohmann::json::parse(R"({"input": [28, 28, 1], "layers": [
+      {"type": "conv2d", "filters": 32, "kernel_size": 3, "padding": "same", "activation": "relu"},
+      {"type": "batch_norm"}, {"type": "max_pool2d", "pool_size": 2},
+      {"type": "conv2d", "filters": 64, "kernel_size": 3, "padding": "same", "activation": "relu"},
+      {"type": "batch_norm"}, {"type": "max_pool2d", "pool_size": 2}, {"type": "dropout", "rate": 0.25},
+      {"type": "flatten"}, {"type": "dense", "units": 128, "activation": "relu"}, {"type": "dropout", "rate": 0.5},
+      {"type": "dense", "units": 10, "activation": "softmax"}]})"));
+  EXPECT_EQ(cnn.infer_batch_size(), 16777216 / (4 * 91210));
+  EXPECT_EQ(cnn.infer_batch_size(), 45);
+  EXPECT_EQ(cnn.infer_batch_size(10), 10);
 }
 
 TEST(Model, SaveAndLoadGiveBitIdenticalPredictions) {

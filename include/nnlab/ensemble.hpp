@@ -99,7 +99,7 @@ class Ensemble {
   std::vector<Combination> combinations() const;
 
   // Each member's outputs for x (n, input...): K tensors (n, C).
-  std::vector<Tensor> member_outputs(const Tensor& x, int64_t batch_size = 256);
+  std::vector<Tensor> member_outputs(const Tensor& x, int64_t batch_size = 0);  // 0: each model's infer_batch_size()
   EnsemblePrediction combine(const std::vector<Tensor>& member_outputs, Combination c);
   EnsemblePrediction predict(const Tensor& x, Combination c);
   EnsemblePrediction predict(const Tensor& x) { return predict(x, default_); }
@@ -165,7 +165,7 @@ struct EnsembleReport {
 // Evaluates every member and every combination on a classification dataset (targets (n, 1)). With
 // test-time augmentation, tta_copies holds augmented versions of data.x() (augmented_copies) and each
 // member's outputs are averaged over the images and the copies before they are combined.
-EnsembleReport evaluate_ensemble(Ensemble& ensemble, const InMemoryDataset& data, int64_t batch_size = 256,
+EnsembleReport evaluate_ensemble(Ensemble& ensemble, const InMemoryDataset& data, int64_t batch_size = 0,
                                  const std::vector<Tensor>& tta_copies = {});
 // Members and combinations side by side: accuracy, points against the best member, parameters.
 std::string ensemble_table_markdown(const EnsembleReport& report);

@@ -37,11 +37,11 @@ struct ConfusionMatrix {
 };
 
 // Predicts every sample of a classification dataset (argmax of the outputs; > 0.5 for a single
-// sigmoid output) and counts outcomes.
-ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batch_size = 256);
+// sigmoid output) and counts outcomes. batch_size 0: the model's infer_batch_size().
+ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batch_size = 0);
 
 // The mean of the model's outputs for x and for each of `copies` (augmented versions of x, each of
 // x's shape: data/augment.hpp's augmented_copies): test-time augmentation's prediction.
-Tensor predict_averaged(Model& model, const Tensor& x, const std::vector<Tensor>& copies, int64_t batch_size = 256);
+Tensor predict_averaged(Model& model, const Tensor& x, const std::vector<Tensor>& copies, int64_t batch_size = 0);
 
 }  // namespace nnlab

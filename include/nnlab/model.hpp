@@ -67,11 +67,17 @@ class Model {
   const Tensor* output_logits() const;
   std::string output_activation() const;
 
-  // Inference in batches.
-  Tensor predict(const Tensor& x, int64_t batch_size = 256);
+  // Inference in batches (batch_size 0: infer_batch_size()).
+  Tensor predict(const Tensor& x, int64_t batch_size = 0);
   // The same over n samples in memory the model does not own (a numpy array): x holds n rows of the
   // input's size, out receives n rows of the output's size.
-  void predict(const float* x, int64_t n, float* out, int64_t batch_size = 256);
+  void predict(const float* x, int64_t n, float* out, int64_t batch_size = 0);
+  // The batch size at which infer() gets through many samples soonest: the largest, up to `most`,
+  // whose layer outputs together take at most kInferBatchBytes, so that each layer's input is still
+  // in cache when it reads it. A dense network keeps `most`; fashion-cnn (365 KB of outputs an
+  // image) takes 45 images, which validates it 1.3 times as fast as 256.
+  static constexpr int64_t kInferBatchBytes = int64_t{16} << 20;
+  int64_t infer_batch_size(int64_t most = 256) const;
 
   std::span<float> params() { return params_; }
   std::span<float> grads() { return grads_; }

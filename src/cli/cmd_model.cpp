@@ -96,7 +96,7 @@ static void print_tta(Model& model, const Experiment& e, const Dataset& test, in
 static void add_evaluate(CLI::App& app) {
   struct EvalArgs {
     std::string model, dataset;
-    int64_t batch_size = 256;
+    int64_t batch_size = 0;  // the model's infer_batch_size()
     int tta = 0;
     uint64_t tta_seed = 0;
   };
@@ -104,7 +104,9 @@ static void add_evaluate(CLI::App& app) {
   auto* ev = app.add_subcommand("evaluate", "Evaluate a trained model (a run folder, .safetensors or an ensemble) on its test data");
   ev->add_option("model", ea->model, "Run folder, model file, or ensemble folder / ensemble.json")->required();
   ev->add_option("--dataset", ea->dataset, "Dataset to evaluate on (default: the one it was trained on)");
-  ev->add_option("--batch-size", ea->batch_size, "Batch size")->check(whole_number(1));
+  ev->add_option("--batch-size", ea->batch_size,
+                 "Batch size (default: the most images, up to 256, whose layer outputs fit in 16 MiB)")
+      ->check(whole_number(1));
   ev->add_option("--tta", ea->tta,
                  "Test-time augmentation: average the predictions over the images and N copies augmented with the "
                  "experiment's [augment] table (0: off)")

@@ -241,7 +241,7 @@ History Trainer::fit(const Dataset& train, const FitOptions& options, const Data
     dist::average(model_.state());  // batch norm's running statistics, one set for every rank
     if (validation) {
       for (auto* c : all) c->on_test_begin(st);
-      for (const auto& [k, v] : evaluate(*validation, std::max<int64_t>(st.batch_size, 256))) logs["val_" + k] = v;
+      for (const auto& [k, v] : evaluate(*validation, model_.infer_batch_size(std::max<int64_t>(st.batch_size, 256)))) logs["val_" + k] = v;
       for (auto* c : all) c->on_test_end(st);
     }
     logs["lr"] = st.lr;
@@ -320,7 +320,8 @@ Logs Trainer::train_epoch(int epoch, TrainState& st, BatchPrefetcher& prefetch, 
 }
 
 Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
-  check(batch_size >= 1, "evaluate: batch_size must be at least 1, got " + std::to_string(batch_size));
+  check(batch_size >= 0, "evaluate: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
+  if (batch_size == 0) batch_size = model_.infer_batch_size();
   const kernels::DenormalScope denormals;
   check_data(data);
   const bool with_accuracy = accuracy_applies(*loss_);

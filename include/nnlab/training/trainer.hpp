@@ -66,8 +66,9 @@ class Trainer {
   // called in order after the built-in History (and ProgressBar when verbose).
   History fit(const Dataset& train, const FitOptions& options, const Dataset* validation = nullptr,
               const std::vector<Callback*>& callbacks = {});
-  // Mean loss and, where it applies, accuracy over the dataset.
-  Logs evaluate(const Dataset& data, int64_t batch_size = 256);
+  // Mean loss and, where it applies, accuracy over the dataset (batch_size 0: the model's
+  // infer_batch_size()).
+  Logs evaluate(const Dataset& data, int64_t batch_size = 0);
   // Throws nnlab::Error, naming the dataset, when its samples or targets do not fit the model and
   // loss (fit and evaluate check this first; a caller may check before it writes anything).
   void check_data(const Dataset& data) const;
