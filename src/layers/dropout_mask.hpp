@@ -17,7 +17,7 @@ inline void draw_keep_mask(Rng& rng, float rate, float* mask, int64_t count) {
   uint64_t draws[kBlock];
   for (int64_t start = 0; start < count; start += 2 * kBlock) {
     const int64_t pairs = std::min(kBlock, (count - start + 1) / 2);
-    for (int64_t j = 0; j < pairs; ++j) draws[j] = rng.next();
+    rng.next(draws, pairs);
     float* __restrict m = mask + start;
     const int64_t whole = std::min(pairs, (count - start) / 2);  // pairs with both halves inside
 #pragma omp simd
