@@ -138,12 +138,16 @@ void Model::check_input_width(int64_t cols) const {
                 shape_str(input_shape_));
 }
 
-const Tensor& Model::forward(const Tensor& x, Mode mode) {
+void Model::start_pass(const Tensor& x) {
   if (!built_) throw Error("model: build() the model before using it");
   if (x.rows() < 1) throw Error("model: empty batch");
   check_input_width(x.cols());
   input_ = &x;
   acts_partial_ = false;
+}
+
+const Tensor& Model::forward(const Tensor& x, Mode mode) {
+  start_pass(x);
   const Tensor* in = &x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     layers_[i]->forward(*in, acts_[i], mode, rng_);
@@ -153,11 +157,7 @@ const Tensor& Model::forward(const Tensor& x, Mode mode) {
 }
 
 const Tensor& Model::infer(const Tensor& x) {
-  if (!built_) throw Error("model: build() the model before using it");
-  if (x.rows() < 1) throw Error("model: empty batch");
-  check_input_width(x.cols());
-  input_ = &x;
-  acts_partial_ = false;
+  start_pass(x);
   const Tensor* in = &x;
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (before_max_pool_[i] && layers_[i]->commutes_with_max_pool()) {

@@ -102,6 +102,7 @@ class Model {
 
  private:
   void check_input_width(int64_t cols) const;  // throws, naming both, unless cols is the input's size
+  void start_pass(const Tensor& x);              // forward's and infer's checks; x becomes the input
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<Shape> out_shapes_;
   std::vector<int64_t> layer_params_;

@@ -248,7 +248,7 @@ bool BatchNorm::commutes_with_max_pool() const {
 
 void BatchNorm::infer_any_shape(const Tensor& x, Tensor& y) {
   const int64_t f = features_;
-  if (x.size() % f != 0 || x.shape().back() != f) {
+  if (x.shape().empty() || x.shape().back() != f) {
     throw Error("batch_norm '" + name + "': input " + shape_str(x.shape()) + " does not end in its " +
                 std::to_string(f) + " features");
   }
