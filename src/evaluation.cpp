@@ -92,8 +92,7 @@ std::vector<std::pair<int64_t, int64_t>> ConfusionMatrix::most_confused(size_t t
 ConfusionMatrix confusion_matrix(Model& model, const Dataset& data, int64_t batch_size) {
   check(data.num_classes > 0, "confusion matrix: dataset '" + data.name + "' has no classes");
   check(data.target_width() == 1, "confusion matrix: expected one class index per sample");
-  check(batch_size >= 0, "confusion matrix: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
-  if (batch_size == 0) batch_size = model.infer_batch_size();
+  batch_size = model.inference_batch(batch_size, "confusion matrix");
   ConfusionMatrix cm;
   cm.classes = data.num_classes;
   cm.names = data.class_names;

@@ -218,9 +218,14 @@ int64_t Model::infer_batch_size(int64_t most) const {
   return std::clamp<int64_t>(fit, 1, std::max<int64_t>(1, most));
 }
 
+int64_t Model::inference_batch(int64_t batch_size, const std::string& who) const {
+  if (batch_size < 0)
+    throw Error(who + ": batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
+  return batch_size == 0 ? infer_batch_size() : batch_size;
+}
+
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {
-  if (batch_size < 0) throw Error("predict: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
-  if (batch_size == 0) batch_size = infer_batch_size();
+  batch_size = inference_batch(batch_size, "predict");
   const int64_t n = x.rows();
   Shape out_shape = output_shape_;
   out_shape.insert(out_shape.begin(), n);
@@ -239,8 +244,7 @@ Tensor Model::predict(const Tensor& x, int64_t batch_size) {
 }
 
 void Model::predict(const float* x, int64_t n, float* out, int64_t batch_size) {
-  if (batch_size < 0) throw Error("predict: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
-  if (batch_size == 0) batch_size = infer_batch_size();
+  batch_size = inference_batch(batch_size, "predict");
   const kernels::DenormalScope denormals;
   const int64_t in_cols = shape_size(input_shape_), out_cols = shape_size(output_shape_);
   Tensor batch;

@@ -188,17 +188,17 @@ void BatchNorm::forward(const Tensor& x, Tensor& y, Mode mode, Rng&) {
   y.resize(x.shape());
   const float* xd = x.data();
   float* yd = y.data();
+  last_train_ = mode == Mode::Train;
+  if (!last_train_) {
+    infer_rows(n, xd, yd);
+    return;
+  }
   const float* g = gamma_.value.data();
   const float* b = beta_.value.data();
   inv_std_.resize(static_cast<size_t>(f));
   mean_.resize(static_cast<size_t>(f));
   float* mean = mean_.data();
   float* inv_std = inv_std_.data();
-  last_train_ = mode == Mode::Train;
-  if (!last_train_) {
-    infer_rows(n, xd, yd);
-    return;
-  }
   column_sums<1>(n, f, partial_, {&sum_}, [=](int64_t r, int64_t c0, int64_t w, double* __restrict t) {
     const float* __restrict row = xd + r * f + c0;
 #pragma omp simd

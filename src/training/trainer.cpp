@@ -320,8 +320,7 @@ Logs Trainer::train_epoch(int epoch, TrainState& st, BatchPrefetcher& prefetch, 
 }
 
 Logs Trainer::evaluate(const Dataset& data, int64_t batch_size) {
-  check(batch_size >= 0, "evaluate: batch_size must be at least 1 (or 0: automatic), got " + std::to_string(batch_size));
-  if (batch_size == 0) batch_size = model_.infer_batch_size();
+  batch_size = model_.inference_batch(batch_size, "evaluate");
   const kernels::DenormalScope denormals;
   check_data(data);
   const bool with_accuracy = accuracy_applies(*loss_);
